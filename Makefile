@@ -1,0 +1,41 @@
+# PFMON infrastructure: every developer command goes through this file.
+# The virtual environment lives in .venv; Pulumi.yaml points the Pulumi CLI at the same one.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACK ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint typecheck check plan clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the pinned requirements (runs once)
+
+test: $(STAMP) ## Run lint, type check and every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP) ## Run ruff lint and the format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## Run mypy on components, functions and tools
+	$(BIN)/mypy
+
+plan: $(STAMP) ## Print what STACK=<dev|test|prod> would create, offline; no STACK: the tier table
+	$(BIN)/python -m tools.plan $(STACK)
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

@@ -1,0 +1,1 @@
+"""PFMON's Pulumi components and the settings module that configures them."""

@@ -1,0 +1,426 @@
+"""Stack settings: stack config turned into a validated, immutable security tier.
+
+Every component reads a `StackSettings`, never the environment name, so a tier decides
+what a stack gets. Config values arrive as the strings stored in `Pulumi.<stack>.yaml`;
+`Pulumi.yaml` declares each key with its default. A bad value raises `ConfigError`, a
+`pulumi.RunError`, whose one-line message names the key, the value, what is allowed and
+the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Literal
+
+import pulumi
+
+CONFIG_NAMESPACE = "pfmon"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+MfaMode = Literal["optional", "required"]
+Monitoring = Literal["logs", "alarms"]
+
+# Cognito limits for access and ID tokens: 5 minutes to 1 day.
+TOKEN_VALIDITY_MINUTES = (5, 24 * 60)
+# Cognito limits for the minimum password length.
+PASSWORD_LENGTH = (6, 99)
+# Reserved concurrency above 1000 exceeds the default regional quota of every account.
+RESERVED_CONCURRENCY = (1, 1000)
+
+
+class ConfigError(pulumi.RunError):
+    """A stack config value that is invalid, outside AWS limits or below the prod floor."""
+
+
+@dataclass(frozen=True)
+class SecurityTier:
+    """Security and reliability settings that differ between dev, test and prod."""
+
+    name: str
+    mfa: MfaMode
+    password_min_length: int
+    password_require_symbols: bool
+    token_validity_minutes: int
+    refresh_token_validity_days: int
+    backups: bool
+    # A customer-managed KMS key with rotation encrypts the credentials table at rest.
+    customer_managed_keys: bool
+    deletion_protection: bool
+    site_versioning: bool
+    reserved_concurrency: int | None
+    monitoring: Monitoring
+    custom_domain: bool
+    log_retention_days: int
+    throttle_burst_limit: int
+    throttle_rate_limit: int
+    # Lets a React dev server on localhost call the API (CORS).
+    cors_localhost: bool
+
+    @property
+    def alarms(self) -> bool:
+        return self.monitoring == "alarms"
+
+    @property
+    def tracing(self) -> bool:
+        return self.monitoring == "alarms"
+
+
+RELAXED = SecurityTier(
+    name="relaxed",
+    mfa="optional",
+    password_min_length=8,
+    password_require_symbols=False,
+    token_validity_minutes=24 * 60,
+    refresh_token_validity_days=30,
+    backups=False,
+    customer_managed_keys=False,
+    deletion_protection=False,
+    site_versioning=False,
+    reserved_concurrency=10,
+    monitoring="logs",
+    custom_domain=False,
+    log_retention_days=14,
+    throttle_burst_limit=100,
+    throttle_rate_limit=50,
+    cors_localhost=True,
+)
+MODERATE = replace(RELAXED, name="moderate", log_retention_days=30, cors_localhost=False)
+MAXIMUM = SecurityTier(
+    name="maximum",
+    mfa="required",
+    password_min_length=12,
+    password_require_symbols=True,
+    token_validity_minutes=60,
+    refresh_token_validity_days=7,
+    backups=True,
+    customer_managed_keys=True,
+    deletion_protection=True,
+    site_versioning=True,
+    reserved_concurrency=100,
+    monitoring="alarms",
+    custom_domain=True,
+    # 365 days matches Checkov CKV_AWS_338 and the AWS Config rule default.
+    log_retention_days=365,
+    throttle_burst_limit=1000,
+    throttle_rate_limit=500,
+    cors_localhost=False,
+)
+TIERS: Mapping[str, SecurityTier] = {"dev": RELAXED, "test": MODERATE, "prod": MAXIMUM}
+
+# The weakest value each prod setting may be overridden to.
+PROD_FLOOR: Mapping[str, object] = {
+    "mfa": "required",
+    "password_min_length": 12,
+    "password_require_symbols": True,
+    "token_validity_minutes": 60,
+    "backups": True,
+    "customer_managed_keys": True,
+    "deletion_protection": True,
+    "site_versioning": True,
+    "monitoring": "alarms",
+}
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the components read: names, region, site build and the tier."""
+
+    environment: str
+    project_name: str
+    domain_name: str
+    github_repo: str | None
+    region: str
+    alarm_email: str | None
+    site_build_dir: Path
+    powertools_layer_version: int
+    tier: SecurityTier
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project_name}-{self.environment}"
+
+    def table_name(self, suffix: str) -> str:
+        """Return the fixed table name, such as pfmon-dev-UserProfiles."""
+        return f"{self.prefix}-{suffix}"
+
+    def function_name(self, family: str) -> str:
+        """Return the fixed function name, such as pfmon-profile-dev."""
+        return f"{self.project_name}-{family}-{self.environment}"
+
+    def role_name(self, family: str) -> str:
+        """Return the execution role name of a function, such as pfmon-profile-dev-role."""
+        return f"{self.function_name(family)}-role"
+
+    def resource_name(self, suffix: str) -> str:
+        """Return the name of any other resource, such as pfmon-dev-api."""
+        return f"{self.prefix}-{suffix}"
+
+    @property
+    def site_domain(self) -> str:
+        return f"app.{self.domain_name}"
+
+
+# Tier override keys in Pulumi.yaml and the tier field each one sets.
+OVERRIDE_KEYS: Mapping[str, str] = {
+    "mfa": "mfa",
+    "passwordMinLength": "password_min_length",
+    "passwordRequireSymbols": "password_require_symbols",
+    "tokenValidity": "token_validity_minutes",
+    "backups": "backups",
+    "customerManagedKeys": "customer_managed_keys",
+    "deletionProtection": "deletion_protection",
+    "siteVersioning": "site_versioning",
+    "reservedConcurrency": "reserved_concurrency",
+    "monitoring": "monitoring",
+    "customDomain": "custom_domain",
+}
+PLAIN_KEYS = (
+    "environment",
+    "projectName",
+    "domainName",
+    "githubRepo",
+    "alarmEmail",
+    "siteBuildDir",
+    "powertoolsLayerVersion",
+)
+KNOWN_KEYS = frozenset(PLAIN_KEYS) | frozenset(OVERRIDE_KEYS)
+
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"^(?:{_DOMAIN_LABEL}\.)+[a-z]{{2,63}}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$", re.IGNORECASE)
+_GITHUB_REPO = re.compile(
+    r"^(?:https://github\.com/)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}?)(?:\.git)?/?$"
+)
+_TOKEN_VALIDITY = re.compile(r"^(\d{1,4})([mh])$")
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+class _Reader:
+    """Read raw config strings and build errors that name the stack and the fix."""
+
+    def __init__(self, values: Mapping[str, str], stack: str) -> None:
+        self.values = values
+        self.stack = stack
+
+    def raw(self, key: str) -> str:
+        return self.values.get(key, "").strip()
+
+    def fail(self, key: str, value: str, allowed: str) -> ConfigError:
+        fix = f"pulumi config set {key} <value> -s {self.stack}"
+        if value:
+            return ConfigError(
+                f"{CONFIG_NAMESPACE}:{key} = {value!r} is invalid: {allowed}. Fix: {fix}"
+            )
+        return ConfigError(f"{CONFIG_NAMESPACE}:{key} is missing: {allowed}. Fix: {fix}")
+
+    def boolean(self, key: str) -> bool:
+        value = self.raw(key)
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise self.fail(key, value, "expected true or false")
+
+    def integer(self, key: str, low: int, high: int, unit: str = "") -> int:
+        value = self.raw(key)
+        allowed = f"expected a whole number from {low} to {high}{unit}"
+        if not re.fullmatch(r"\d{1,9}", value):
+            raise self.fail(key, value, allowed)
+        number = int(value)
+        if not low <= number <= high:
+            raise self.fail(key, value, allowed)
+        return number
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.raw(key)
+        if value not in allowed:
+            raise self.fail(key, value, f"expected one of {', '.join(allowed)}")
+        return value
+
+
+def _token_minutes(reader: _Reader, key: str) -> int:
+    value = reader.raw(key)
+    low, high = TOKEN_VALIDITY_MINUTES
+    allowed = "expected <n>m or <n>h from 5m to 24h, the Cognito limits for access and ID tokens"
+    match = _TOKEN_VALIDITY.fullmatch(value)
+    if match is None:
+        raise reader.fail(key, value, allowed)
+    minutes = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
+    if not low <= minutes <= high:
+        raise reader.fail(key, value, allowed)
+    return minutes
+
+
+def _override_value(reader: _Reader, key: str) -> object:
+    if key == "mfa":
+        return reader.choice(key, ("optional", "required"))
+    if key == "passwordMinLength":
+        return reader.integer(key, *PASSWORD_LENGTH, unit=" (Cognito limits)")
+    if key == "tokenValidity":
+        return _token_minutes(reader, key)
+    if key == "reservedConcurrency":
+        if reader.raw(key).lower() == "none":
+            return None
+        low, high = RESERVED_CONCURRENCY
+        return reader.integer(key, low, high, unit=", or none")
+    if key == "monitoring":
+        return reader.choice(key, ("logs", "alarms"))
+    return reader.boolean(key)
+
+
+def _apply_overrides(reader: _Reader, tier: SecurityTier) -> SecurityTier:
+    changes = {
+        OVERRIDE_KEYS[key]: _override_value(reader, key)
+        for key in OVERRIDE_KEYS
+        if reader.raw(key)
+    }
+    return replace(tier, **changes)
+
+
+def _describe_floor(field: str, floor: object) -> str:
+    if field == "token_validity_minutes":
+        return f"prod allows at most {floor} minutes"
+    if isinstance(floor, bool):
+        return f"prod requires {str(floor).lower()}"
+    if isinstance(floor, int):
+        return f"prod requires at least {floor}"
+    return f"prod requires {floor}"
+
+
+def _check_prod_floor(reader: _Reader, tier: SecurityTier) -> None:
+    keys_by_field = {field: key for key, field in OVERRIDE_KEYS.items()}
+    for field, floor in PROD_FLOOR.items():
+        value = getattr(tier, field)
+        if field == "token_validity_minutes":
+            weaker = value > floor  # type: ignore[operator]
+        elif field == "password_min_length":
+            weaker = value < floor  # type: ignore[operator]
+        else:
+            weaker = value != floor
+        if weaker:
+            key = keys_by_field[field]
+            raise reader.fail(key, reader.raw(key), _describe_floor(field, floor))
+
+
+def _check_unknown_keys(reader: _Reader) -> None:
+    for key in sorted(reader.values):
+        if key in KNOWN_KEYS:
+            continue
+        close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1)
+        hint = f"did you mean {close[0]}?" if close else "see Pulumi.yaml for the keys"
+        raise ConfigError(
+            f"{CONFIG_NAMESPACE}:{key} is not a known config key: {hint} "
+            f"Fix: pulumi config rm {key} -s {reader.stack}"
+        )
+
+
+def _github_repo(reader: _Reader) -> str | None:
+    value = reader.raw("githubRepo")
+    if not value:
+        return None
+    match = _GITHUB_REPO.fullmatch(value)
+    if match is None:
+        raise reader.fail(
+            "githubRepo", value, "expected owner/name or https://github.com/owner/name"
+        )
+    return match.group(1)
+
+
+def _alarm_email(reader: _Reader, tier: SecurityTier) -> str | None:
+    value = reader.raw("alarmEmail")
+    if value and not _EMAIL.fullmatch(value):
+        raise reader.fail("alarmEmail", value, "expected an e-mail address")
+    if tier.alarms and not value:
+        raise reader.fail(
+            "alarmEmail", value, "monitoring alarms needs an address to notify"
+        )
+    return value or None
+
+
+def _site_build_dir(reader: _Reader) -> Path:
+    value = reader.raw("siteBuildDir")
+    if not value or "\x00" in value:
+        raise reader.fail("siteBuildDir", value, "expected a directory path")
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def build_settings(values: Mapping[str, str], stack: str, region: str) -> StackSettings:
+    """Validate raw config strings (keys without namespace) and build the settings.
+
+    `values` holds the declared defaults overlaid with the stack's own values, as the
+    Pulumi CLI passes them to the program. Raises `ConfigError` on the first bad value.
+    """
+    reader = _Reader(values, stack)
+    _check_unknown_keys(reader)
+
+    environment = reader.choice("environment", tuple(TIERS))
+    if stack in TIERS and stack != environment:
+        raise reader.fail(
+            "environment", environment, f"stack {stack} must use environment {stack}"
+        )
+    project_name = reader.raw("projectName")
+    if not _PROJECT_NAME.fullmatch(project_name):
+        raise reader.fail(
+            "projectName",
+            project_name,
+            "expected 3 to 20 lowercase letters, digits or hyphens, starting with a letter",
+        )
+    domain_name = reader.raw("domainName")
+    if not _DOMAIN.fullmatch(domain_name):
+        raise reader.fail("domainName", domain_name, "expected a lowercase DNS name")
+    if not _REGION.fullmatch(region):
+        raise ConfigError(
+            f"aws:region = {region!r} is invalid: expected an AWS region such as "
+            f"us-east-1. Fix: pulumi config set aws:region us-east-1 -s {stack}"
+        )
+
+    tier = _apply_overrides(reader, TIERS[environment])
+    if environment == "prod":
+        _check_prod_floor(reader, tier)
+
+    return StackSettings(
+        environment=environment,
+        project_name=project_name,
+        domain_name=domain_name,
+        github_repo=_github_repo(reader),
+        region=region,
+        alarm_email=_alarm_email(reader, tier),
+        site_build_dir=_site_build_dir(reader),
+        powertools_layer_version=reader.integer("powertoolsLayerVersion", 1, 9999),
+        tier=tier,
+    )
+
+
+def read_project_config() -> dict[str, str]:
+    """Return this program's config values, keys without the namespace, as strings."""
+    prefix = f"{CONFIG_NAMESPACE}:"
+    # The CLI passes config in the PULUMI_CONFIG environment variable; tests and the
+    # mock runtime set it with set_all_config, which takes precedence as in get_config.
+    config = {
+        **pulumi.runtime.config.get_config_env(),
+        **pulumi.runtime.config.CONFIG.get(),
+    }
+    return {
+        key[len(prefix) :]: "" if value is None else str(value)
+        for key, value in config.items()
+        if key.startswith(prefix)
+    }
+
+
+def load_settings() -> StackSettings:
+    """Build the settings of the running stack from its Pulumi config."""
+    region = pulumi.Config("aws").get("region") or ""
+    return build_settings(read_project_config(), pulumi.get_stack(), region)
+
+
+def tier_rows(tier: SecurityTier) -> dict[str, object]:
+    """Return the tier as {field: value}, in declaration order."""
+    return {field.name: getattr(tier, field.name) for field in fields(tier)}

@@ -1,0 +1,1 @@
+"""PFMON's API: Lambda handlers, business logic, data access and models."""
