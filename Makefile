@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck check plan clean
+.PHONY: help venv test lint typecheck plan readme-table clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ typecheck: $(STAMP) ## Run mypy on components, functions and tools
 
 plan: $(STAMP) ## Print what STACK=<dev|test|prod> would create, offline; no STACK: the tier table
 	$(BIN)/python -m tools.plan $(STACK)
+
+readme-table: $(STAMP) ## Rewrite the tier table in README.md from the program
+	$(BIN)/python -m tools.plan --update-readme
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

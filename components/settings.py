@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 
@@ -33,7 +33,7 @@ RESERVED_CONCURRENCY = (1, 1000)
 
 
 class ConfigError(pulumi.RunError):
-    """A stack config value that is invalid, outside AWS limits or below the prod floor."""
+    """A config value that is invalid, outside AWS limits or below the prod floor."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ RELAXED = SecurityTier(
     throttle_rate_limit=50,
     cors_localhost=True,
 )
-MODERATE = replace(RELAXED, name="moderate", log_retention_days=30, cors_localhost=False)
+MODERATE = replace(
+    RELAXED, name="moderate", log_retention_days=30, cors_localhost=False
+)
 MAXIMUM = SecurityTier(
     name="maximum",
     mfa="required",
@@ -152,7 +154,7 @@ class StackSettings:
         return f"{self.project_name}-{family}-{self.environment}"
 
     def role_name(self, family: str) -> str:
-        """Return the execution role name of a function, such as pfmon-profile-dev-role."""
+        """Return a function's execution role name, such as pfmon-profile-dev-role."""
         return f"{self.function_name(family)}-role"
 
     def resource_name(self, suffix: str) -> str:
@@ -189,7 +191,7 @@ PLAIN_KEYS = (
 )
 KNOWN_KEYS = frozenset(PLAIN_KEYS) | frozenset(OVERRIDE_KEYS)
 
-_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
 _DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN = re.compile(rf"^(?:{_DOMAIN_LABEL}\.)+[a-z]{{2,63}}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
@@ -216,9 +218,12 @@ class _Reader:
         fix = f"pulumi config set {key} <value> -s {self.stack}"
         if value:
             return ConfigError(
-                f"{CONFIG_NAMESPACE}:{key} = {value!r} is invalid: {allowed}. Fix: {fix}"
+                f"{CONFIG_NAMESPACE}:{key} = {value!r} is invalid: {allowed}. "
+                f"Fix: {fix}"
             )
-        return ConfigError(f"{CONFIG_NAMESPACE}:{key} is missing: {allowed}. Fix: {fix}")
+        return ConfigError(
+            f"{CONFIG_NAMESPACE}:{key} is missing: {allowed}. Fix: {fix}"
+        )
 
     def boolean(self, key: str) -> bool:
         value = self.raw(key)
@@ -248,7 +253,10 @@ class _Reader:
 def _token_minutes(reader: _Reader, key: str) -> int:
     value = reader.raw(key)
     low, high = TOKEN_VALIDITY_MINUTES
-    allowed = "expected <n>m or <n>h from 5m to 24h, the Cognito limits for access and ID tokens"
+    allowed = (
+        "expected <n>m or <n>h from 5m to 24h, "
+        "the Cognito limits for access and ID tokens"
+    )
     match = _TOKEN_VALIDITY.fullmatch(value)
     if match is None:
         raise reader.fail(key, value, allowed)
@@ -258,25 +266,32 @@ def _token_minutes(reader: _Reader, key: str) -> int:
     return minutes
 
 
+def _reserved_concurrency(reader: _Reader, key: str) -> int | None:
+    if reader.raw(key).lower() == "none":
+        return None
+    low, high = RESERVED_CONCURRENCY
+    return reader.integer(key, low, high, unit=", or none")
+
+
+# Parsers of the non-boolean override keys; every other override key is a boolean.
+_OVERRIDE_PARSERS: Mapping[str, Callable[[_Reader, str], object]] = {
+    "mfa": lambda reader, key: reader.choice(key, ("optional", "required")),
+    "passwordMinLength": lambda reader, key: reader.integer(
+        key, *PASSWORD_LENGTH, unit=" (Cognito limits)"
+    ),
+    "tokenValidity": _token_minutes,
+    "reservedConcurrency": _reserved_concurrency,
+    "monitoring": lambda reader, key: reader.choice(key, ("logs", "alarms")),
+}
+
+
 def _override_value(reader: _Reader, key: str) -> object:
-    if key == "mfa":
-        return reader.choice(key, ("optional", "required"))
-    if key == "passwordMinLength":
-        return reader.integer(key, *PASSWORD_LENGTH, unit=" (Cognito limits)")
-    if key == "tokenValidity":
-        return _token_minutes(reader, key)
-    if key == "reservedConcurrency":
-        if reader.raw(key).lower() == "none":
-            return None
-        low, high = RESERVED_CONCURRENCY
-        return reader.integer(key, low, high, unit=", or none")
-    if key == "monitoring":
-        return reader.choice(key, ("logs", "alarms"))
-    return reader.boolean(key)
+    parse = _OVERRIDE_PARSERS.get(key, _Reader.boolean)
+    return parse(reader, key)
 
 
 def _apply_overrides(reader: _Reader, tier: SecurityTier) -> SecurityTier:
-    changes = {
+    changes: dict[str, Any] = {
         OVERRIDE_KEYS[key]: _override_value(reader, key)
         for key in OVERRIDE_KEYS
         if reader.raw(key)
@@ -299,9 +314,9 @@ def _check_prod_floor(reader: _Reader, tier: SecurityTier) -> None:
     for field, floor in PROD_FLOOR.items():
         value = getattr(tier, field)
         if field == "token_validity_minutes":
-            weaker = value > floor  # type: ignore[operator]
+            weaker = value > floor
         elif field == "password_min_length":
-            weaker = value < floor  # type: ignore[operator]
+            weaker = value < floor
         else:
             weaker = value != floor
         if weaker:
@@ -371,7 +386,8 @@ def build_settings(values: Mapping[str, str], stack: str, region: str) -> StackS
         raise reader.fail(
             "projectName",
             project_name,
-            "expected 3 to 20 lowercase letters, digits or hyphens, starting with a letter",
+            "expected 2 to 20 lowercase letters, digits or hyphens, "
+            "starting with a letter",
         )
     domain_name = reader.raw("domainName")
     if not _DOMAIN.fullmatch(domain_name):

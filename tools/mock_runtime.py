@@ -1,9 +1,9 @@
 """Run the real Pulumi program offline under Pulumi's mock runtime.
 
 `run_stack("prod")` applies the defaults of `Pulumi.yaml` and the values of
-`Pulumi.prod.yaml` as the CLI would, runs `__main__.py` with `preview=False`, and records
-every resource with its inputs, computed outputs and options (protect, retainOnDelete,
-import id, parent). The mocks fill every computed attribute the program reads, so no
+`Pulumi.prod.yaml` as the CLI would, runs `__main__.py` with `preview=False`, and
+records every resource with its inputs, computed outputs and options (protect,
+retainOnDelete, import id, parent). The mocks fill every computed attribute the program reads, so no
 output stays unknown and no `apply` is skipped. The tests and `make plan` use it.
 """
 
@@ -28,7 +28,7 @@ ACCOUNT_ID = "123456789012"
 
 @dataclass
 class RecordedResource:
-    """One registered resource: what the program asked for and what the mock returned."""
+    """A registered resource: what the program requested and what the mock returned."""
 
     type: str
     name: str
@@ -36,6 +36,7 @@ class RecordedResource:
     parent: str
     custom: bool
     inputs: dict[str, Any]
+    id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
     retain_on_delete: bool = False
@@ -68,9 +69,7 @@ class StackRun:
 
     def one(self, type_token: str, name: str | None = None) -> RecordedResource:
         """Return the one resource of a type (and logical name); fail on 0 or many."""
-        found = [
-            r for r in self.of_type(type_token) if name is None or r.name == name
-        ]
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
         if len(found) != 1:
             names = [r.name for r in self.of_type(type_token)]
             raise LookupError(
@@ -83,11 +82,24 @@ class StackRun:
         """Return the resource with this logical name, whatever its type."""
         found = [r for r in self.resources if r.name == name]
         if len(found) != 1:
-            raise LookupError(f"expected one resource named {name!r}, found {len(found)}")
+            raise LookupError(
+                f"expected one resource named {name!r}, found {len(found)}"
+            )
         return found[0]
 
     def children_of(self, parent: RecordedResource) -> Iterator[RecordedResource]:
         return (r for r in self.resources if r.parent == parent.urn)
+
+    def descendants_of(self, ancestor: RecordedResource) -> list[RecordedResource]:
+        """Return every resource below `ancestor` in the parent tree."""
+        found: list[RecordedResource] = []
+        pending = [ancestor.urn]
+        while pending:
+            urn = pending.pop()
+            children = [r for r in self.resources if r.parent == urn]
+            found.extend(children)
+            pending.extend(child.urn for child in children)
+        return found
 
 
 def _arn(service: str, resource: str, region: str, global_service: bool = False) -> str:
@@ -178,22 +190,33 @@ def computed_outputs(
                 }
             ],
         },
-        "aws:backup/vault:Vault": {"arn": _arn("backup", f"backup-vault:{physical}", region)},
+        "aws:backup/vault:Vault": {
+            "arn": _arn("backup", f"backup-vault:{physical}", region)
+        },
         "aws:backup/plan:Plan": {"arn": _arn("backup", f"backup-plan:{short}", region)},
     }
-    return {"arn": _arn("mock", f"{type_token}/{physical}", region), **table.get(type_token, {})}
+    return {
+        "arn": _arn("mock", f"{type_token}/{physical}", region),
+        **table.get(type_token, {}),
+    }
 
 
 class _Mocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str, dict[str, Any]]:
         extra = computed_outputs(args.typ, args.name, args.inputs, self.region)
-        resource_id = str(extra.pop("id", None) or args.resource_id or f"{args.name}-id")
+        resource_id = str(
+            extra.pop("id", None) or args.resource_id or f"{args.name}-id"
+        )
         return resource_id, {**extra, **args.inputs}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(  # type: ignore[override]
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> dict[str, Any]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
@@ -206,9 +229,15 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if args.token == "aws:route53/getZone:getZone":
-            return {"zoneId": "Z0MOCKZONE", "name": args.args.get("name"), "id": "Z0MOCKZONE"}
+            return {
+                "zoneId": "Z0MOCKZONE",
+                "name": args.args.get("name"),
+                "id": "Z0MOCKZONE",
+            }
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            raise NotImplementedError("build policy documents as dicts, not with getPolicyDocument")
+            raise NotImplementedError(
+                "build policy documents as dicts, not with getPolicyDocument"
+            )
         return {}
 
 
@@ -220,7 +249,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.records: list[RecordedResource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -233,6 +262,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 parent=request.parent,
                 custom=bool(request.custom),
                 inputs=rpc.deserialize_properties(request.object),
+                id=registration.id,
                 outputs=dict(registration.state),
                 protect=request.HasField("protect") and request.protect,
                 retain_on_delete=request.HasField("retainOnDelete")
@@ -259,7 +289,9 @@ def _declared_defaults() -> dict[str, str]:
     return values
 
 
-def stack_config(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+def stack_config(
+    stack: str, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Return the config the CLI would pass: declared defaults, then the stack file.
 
     `overrides` holds extra `key: value` pairs (namespace optional) applied last, as
@@ -294,14 +326,16 @@ def run_stack(stack: str, overrides: Mapping[str, str] | None = None) -> StackRu
     resolved: dict[str, Any] = {}
 
     def run() -> pulumi.Output[Any]:
-        program.update(runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pfmon__"))
+        program.update(
+            runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pfmon__")
+        )
         exports = program.get("stack_outputs", {})
         return pulumi.Output.all(**exports).apply(resolved.update)
 
     previous = Path.cwd()
     os.chdir(PROJECT_ROOT)
     try:
-        pulumi.runtime.test(run)()
+        pulumi.runtime.test(run)()  # type: ignore[no-untyped-call]
     finally:
         os.chdir(previous)
     return StackRun(
