@@ -3,8 +3,9 @@
 `run_stack("prod")` applies the defaults of `Pulumi.yaml` and the values of
 `Pulumi.prod.yaml` as the CLI would, runs `__main__.py` with `preview=False`, and
 records every resource with its inputs, computed outputs and options (protect,
-retainOnDelete, import id, parent). The mocks fill every computed attribute the program reads, so no
-output stays unknown and no `apply` is skipped. The tests and `make plan` use it.
+retainOnDelete, import id, parent). The mocks fill every computed attribute the program
+reads, so no output stays unknown and no `apply` is skipped. The tests and `make plan`
+use it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class RecordedResource:
     ignore_changes: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    # Explicit provider as "<provider urn>::<provider id>", or "" for the default one.
+    provider: str = ""
 
     @property
     def physical_name(self) -> str | None:
@@ -273,6 +276,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 aliases=tuple(
                     alias.urn or alias.spec.name for alias in request.aliases
                 ),
+                provider=request.provider,
             )
         )
         return response

@@ -59,22 +59,23 @@ def test_function_names_contract(stack_run: StackRun) -> None:
     assert names == sorted(f"pfmon-{spec.family}-{env}" for spec in routes.FUNCTIONS)
 
 
+# Resource types whose `name` input is not a physical name under the contract.
+UNPREFIXED_NAME_TYPES = {
+    # The HTTP API's only stage is named "$default".
+    "aws:apigatewayv2/stage:Stage",
+    # DNS record names are host names such as app.pfmon.com.
+    "aws:route53/record:Record",
+}
+
+
 def test_physical_names_carry_prefix(stack_run: StackRun) -> None:
     env = stack_run.stack
     pattern = re.compile(rf"(^|/)pfmon-({env}-|[a-z-]+-{env}\b)")
     for resource in stack_run.resources:
         name = resource.inputs.get("name")
-        if (
-            isinstance(name, str)
-            and resource.type.startswith("aws:")
-            and (
-                resource.type
-                not in {
-                    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
-                    "aws:apigatewayv2/stage:Stage",
-                }
-            )
-        ):
+        if not isinstance(name, str) or resource.type in UNPREFIXED_NAME_TYPES:
+            continue
+        if resource.type.startswith("aws:"):
             assert pattern.search(name), f"{resource.type} has name {name!r}"
 
 

@@ -47,7 +47,10 @@ def test_plan_shows_protect_flags(stack_runs: dict[str, StackRun]) -> None:
     prod = plan.render_stack(stack_runs["prod"])
     dev = plan.render_stack(stack_runs["dev"])
     table_line = next(
-        line for line in prod.splitlines() if "name=pfmon-prod-UserProfiles" in line
+        line
+        for line in prod.splitlines()
+        if line.strip().startswith("aws:dynamodb/table:Table")
+        and "name=pfmon-prod-UserProfiles" in line
     )
     assert "protect" in table_line.split()
     assert "retainOnDelete" in table_line.split()
