@@ -1,8 +1,11 @@
 """Deterministic deployment package of the Lambda functions.
 
 The zip contains the `pfmon_api` package directory at its root, so a handler path reads
-`pfmon_api.handlers.<family>.handler`. Nothing is vendored: the Lambda runtime provides
-boto3, and the Powertools layer provides aws-lambda-powertools and pydantic.
+`pfmon_api.handlers.<family>.handler`. The Lambda runtime provides boto3, and the
+Powertools layer provides aws-lambda-powertools and pydantic. The one vendored package
+is `tzdata`, copied whole from the installed distribution pinned in requirements.txt:
+the python3.13 runtime runs on Amazon Linux 2023, whose minimal image may ship no
+/usr/share/zoneinfo, and `zoneinfo` then falls back to the `tzdata` package.
 
 The same sources give the same bytes on any machine. Entries are sorted, and every
 entry has the same timestamp, the same permissions and no compression. Deflate is
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import os
 import stat
@@ -35,6 +39,7 @@ ENTRY_CREATE_SYSTEM = 3
 PACKAGED_SUFFIXES = frozenset({".py", ".json"})
 PACKAGED_NAMES = frozenset({"py.typed"})
 SKIPPED_DIRS = frozenset({"__pycache__"})
+VENDORED_PACKAGES = ("tzdata",)
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,14 @@ class FunctionPackage:
     entries: tuple[str, ...]
 
 
-def package_entries(source_dir: Path) -> list[tuple[str, Path]]:
+def package_entries(
+    source_dir: Path, every_file: bool = False
+) -> list[tuple[str, Path]]:
     """List the (zip entry name, file) pairs of a package directory, sorted by name.
 
     Entry names start with the directory's own name. Hidden files, `__pycache__` and
-    symbolic links are skipped, as is every file that is not Python source, `py.typed`
-    or JSON data.
+    symbolic links are skipped, and so is every file that is not Python source,
+    `py.typed` or JSON data unless `every_file` is set (vendored data packages).
     """
     root = source_dir.parent
     entries: list[tuple[str, Path]] = []
@@ -66,15 +73,32 @@ def package_entries(source_dir: Path) -> list[tuple[str, Path]]:
             path = Path(directory) / name
             if name.startswith(".") or path.is_symlink():
                 continue
-            if path.suffix in PACKAGED_SUFFIXES or name in PACKAGED_NAMES:
+            if every_file or path.suffix in PACKAGED_SUFFIXES or name in PACKAGED_NAMES:
                 entries.append((path.relative_to(root).as_posix(), path))
     return sorted(entries)
 
 
-def zip_package(source_dir: Path) -> tuple[bytes, tuple[str, ...]]:
-    """Return the zip bytes of a package directory and the entry names, in order."""
+def vendored_package_dir(name: str) -> Path:
+    """Return the directory of an installed package to vendor into the zip."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"package {name!r} is not installed, so it cannot be vendored into the "
+            "Lambda package: run make venv (it is pinned in requirements.txt)"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def zip_package(
+    source_dir: Path, vendored_dirs: tuple[Path, ...] = ()
+) -> tuple[bytes, tuple[str, ...]]:
+    """Return the zip bytes of a package directory (and vendored packages) and the
+    entry names, in order."""
     _check_source_dir(source_dir)
     entries = package_entries(source_dir)
+    for vendored_dir in vendored_dirs:
+        entries.extend(package_entries(vendored_dir, every_file=True))
+    entries.sort()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for entry_name, path in entries:
@@ -92,14 +116,18 @@ def source_code_hash(data: bytes) -> str:
 
 
 def build_package(
-    source_dir: Path = SOURCE_DIR, output_path: Path = OUTPUT_PATH
+    source_dir: Path = SOURCE_DIR,
+    output_path: Path = OUTPUT_PATH,
+    vendored: tuple[str, ...] = VENDORED_PACKAGES,
 ) -> FunctionPackage:
-    """Zip a package directory to `output_path` and return the path and its hash.
+    """Zip a package directory and the vendored packages to `output_path`, and return
+    the path and its hash.
 
     The file is rewritten only when its bytes differ, so an unchanged source tree
     leaves the file and its modification time alone.
     """
-    data, entries = zip_package(source_dir)
+    vendored_dirs = tuple(vendored_package_dir(name) for name in vendored)
+    data, entries = zip_package(source_dir, vendored_dirs)
     if not (output_path.is_file() and output_path.read_bytes() == data):
         _write_atomically(output_path, data)
     return FunctionPackage(

@@ -119,7 +119,9 @@ TABLE_ENV_VARS: dict[str, str] = {
 }
 
 
-def create_table_request(definition: TableDefinition, table_name: str) -> dict[str, object]:
+def create_table_request(
+    definition: TableDefinition, table_name: str
+) -> dict[str, object]:
     """Return the boto3 `create_table` arguments for a definition, billed on demand.
 
     The local environment and the moto tests create their tables with this, so they have

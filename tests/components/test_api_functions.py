@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from components.api_functions import check_allowed_origins
-from components.packaging import SOURCE_DIR, source_code_hash, zip_package
+from components.packaging import (
+    SOURCE_DIR,
+    source_code_hash,
+    vendored_package_dir,
+    zip_package,
+)
 from components.static_site import LOCAL_DEV_ORIGINS
 from pfmon_api import routes
 from tools.mock_runtime import ACCOUNT_ID, RecordedResource, StackRun, run_stack
@@ -190,7 +195,8 @@ def test_function_layer_follows_config(other_region_dev: StackRun) -> None:
 
 
 def test_function_code_is_package(stack_run: StackRun) -> None:
-    expected_hash = source_code_hash(zip_package(SOURCE_DIR)[0])
+    vendored = (vendored_package_dir("tzdata"),)
+    expected_hash = source_code_hash(zip_package(SOURCE_DIR, vendored)[0])
 
     for family in FAMILIES:
         inputs = function(stack_run, family).inputs

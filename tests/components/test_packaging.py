@@ -17,6 +17,7 @@ from components.packaging import (
     SOURCE_DIR,
     ZIP_TIMESTAMP,
     build_package,
+    vendored_package_dir,
     zip_package,
 )
 from components.settings import PROJECT_ROOT
@@ -82,8 +83,25 @@ def test_zip_root_is_package_dir(tmp_path: Path) -> None:
     names = [info.filename for info in read_entries(package.path)]
     assert "pfmon_api/__init__.py" in names
     assert "pfmon_api/routes.py" in names
-    assert all(name.startswith("pfmon_api/") for name in names)
+    assert all(name.startswith(("pfmon_api/", "tzdata/")) for name in names)
     assert list(package.entries) == names
+
+
+def test_zip_vendors_tzdata(tmp_path: Path) -> None:
+    # GIVEN the default build, which vendors tzdata for zoneinfo on Lambda
+    package = build_package(SOURCE_DIR, tmp_path / "package.zip")
+
+    # THEN the zone files (which have no suffix) are in the zip, and the
+    # source-only build has none of them
+    assert "tzdata/__init__.py" in package.entries
+    assert "tzdata/zoneinfo/America/New_York" in package.entries
+    source_only = build_package(SOURCE_DIR, tmp_path / "source.zip", vendored=())
+    assert not [name for name in source_only.entries if name.startswith("tzdata/")]
+
+
+def test_missing_vendored_package_named() -> None:
+    with pytest.raises(ModuleNotFoundError, match="'no_such_package' is not installed"):
+        vendored_package_dir("no_such_package")
 
 
 def test_zip_has_no_pycache(source_copy: Path, tmp_path: Path) -> None:
@@ -153,7 +171,8 @@ def test_changed_build_rewrites_file(source_copy: Path, tmp_path: Path) -> None:
 
     package = build_package(source_copy, output)
 
-    assert output.read_bytes() == zip_package(source_copy)[0]
+    vendored = (vendored_package_dir("tzdata"),)
+    assert output.read_bytes() == zip_package(source_copy, vendored)[0]
     assert hashlib.sha256(output.read_bytes()).digest() == base64.b64decode(
         package.source_code_hash
     )

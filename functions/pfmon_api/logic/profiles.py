@@ -76,7 +76,7 @@ def get_or_create_profile(user_id: str, email: str | None, now: datetime) -> Pro
 
 
 def create_profile_on_sign_up(user_id: str, email: str | None, now: datetime) -> bool:
-    """Create the default profile of a new user; return False if one exists already."""
+    """Create the default profile of a new user, or return False if one exists."""
     return user_profiles.create_profile(new_profile(user_id, email, now))
 
 

@@ -1,0 +1,1 @@
+"""Data access: one module per DynamoDB table, returning models and domain errors."""

@@ -1,0 +1,1 @@
+"""Pydantic models of request bodies, responses and stored items."""
