@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck plan readme-table clean
+.PHONY: help venv test lint lint-workflows typecheck plan readme-table clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,15 +21,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP) ## Create .venv and install the pinned requirements (runs once)
 
-test: $(STAMP) ## Run lint, type check and every test
+test: $(STAMP) ## Run lint, workflow lint, type check and every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory lint-workflows
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP) ## Run ruff lint and the format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-workflows: $(STAMP) ## Run actionlint (with shellcheck) and zizmor offline on .github/workflows
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona=pedantic --no-progress .github/workflows
 
 typecheck: $(STAMP) ## Run mypy on components, functions and tools
 	$(BIN)/mypy
