@@ -14,13 +14,14 @@ from pathlib import Path
 # and route table; `functions/` never imports `components/`.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "functions"))
 
-import pulumi  # noqa: E402
+import pulumi
 
-from components.api_functions import ApiFunctions, ApiFunctionsArgs  # noqa: E402
-from components.auth_pool import AuthPool, AuthPoolArgs  # noqa: E402
-from components.data_tables import DataTables, DataTablesArgs  # noqa: E402
-from components.settings import load_settings, tier_rows  # noqa: E402
-from components.static_site import StaticSite, StaticSiteArgs  # noqa: E402
+from components.api_functions import ApiFunctions, ApiFunctionsArgs
+from components.auth_pool import AuthPool, AuthPoolArgs
+from components.data_tables import DataTables, DataTablesArgs
+from components.deploy_access import DeployAccess, DeployAccessArgs
+from components.settings import load_settings, tier_rows
+from components.static_site import StaticSite, StaticSiteArgs
 
 settings = load_settings()
 
@@ -30,6 +31,7 @@ auth = AuthPool(
     "auth", AuthPoolArgs(settings=settings, post_confirmation=api.post_confirmation)
 )
 site = StaticSite("site", StaticSiteArgs(settings=settings))
+ci = DeployAccess("ci", DeployAccessArgs(settings=settings))
 
 api.serve_http_api(auth=auth, allowed_origins=site.allowed_origins)
 site.publish_config(
@@ -45,5 +47,9 @@ stack_outputs: dict[str, object] = {
     "tableNames": tables.table_names,
     "tier": {"environment": settings.environment, **tier_rows(settings.tier)},
 }
+# The workflows read these ARNs from repository variables.
+if ci.deploy_role_arn is not None and ci.preview_role_arn is not None:
+    stack_outputs["deployRoleArn"] = ci.deploy_role_arn
+    stack_outputs["previewRoleArn"] = ci.preview_role_arn
 for key, value in stack_outputs.items():
     pulumi.export(key, value)

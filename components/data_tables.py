@@ -95,6 +95,22 @@ RESTORE_TABLE_ACTIONS = (
 BACKUP_VAULT_ACTIONS = ("backup:CopyIntoBackupVault", "backup:DescribeBackupVault")
 BACKUP_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
+# Table inputs that each tolerated difference of an adoption (components.settings.
+# ADOPTION_TOLERANCES) keeps at the live value through `ignore_changes`. Index changes
+# include `attributes`, because the provider rejects attribute definitions that no key
+# or index uses. hashKey and rangeKey never appear here: a key change replaces a table.
+TOLERATED_INPUTS: dict[str, tuple[str, ...]] = {
+    "indexes": ("globalSecondaryIndexes", "attributes"),
+    "billing": ("billingMode", "readCapacity", "writeCapacity", "onDemandThroughput"),
+    "pitr": ("pointInTimeRecovery",),
+    "deletionProtection": ("deletionProtectionEnabled",),
+    "encryption": ("serverSideEncryption",),
+    "stream": ("streamEnabled", "streamViewType"),
+    "tags": ("tags",),
+    "tableClass": ("tableClass",),
+    "replicas": ("replicas",),
+}
+
 
 @dataclass(frozen=True)
 class DataTablesArgs:
@@ -273,6 +289,31 @@ def validate_definitions(definitions: Sequence[schema.TableDefinition]) -> None:
             )
 
 
+def validate_adoptions(
+    settings: StackSettings, definitions: Sequence[schema.TableDefinition]
+) -> None:
+    """Raise `pulumi.RunError` if adoptTables names a table or change not defined here.
+
+    The settings module validates against its own copy of the suffixes, so this check
+    catches a table renamed in pfmon_api/tables.py but not in components/settings.py.
+    """
+    suffixes = {definition.suffix for definition in definitions}
+    for adoption in settings.adopted_tables:
+        if adoption.suffix not in suffixes:
+            raise pulumi.RunError(
+                f"adoptTables names table {adoption.suffix}, which pfmon_api.tables."
+                f"TABLES does not define: update TABLE_SUFFIXES in "
+                f"components/settings.py to {sorted(suffixes)}"
+            )
+        unknown = [c for c in adoption.tolerated if c not in TOLERATED_INPUTS]
+        if unknown:
+            raise pulumi.RunError(
+                f"adoptTables tolerates {unknown} for {adoption.suffix}, but "
+                "TOLERATED_INPUTS in components/data_tables.py does not map them to "
+                "Table inputs: add them there"
+            )
+
+
 def _credentials_key_roles(settings: StackSettings) -> list[str]:
     families = [spec.family for spec in routes.FUNCTIONS if spec.uses_credentials_key]
     if not families:
@@ -305,6 +346,7 @@ class DataTables(pulumi.ComponentResource):
         settings = args.settings
         tier = settings.tier
         validate_definitions(schema.TABLES)
+        validate_adoptions(settings, schema.TABLES)
         key_roles = _credentials_key_roles(settings)
 
         self._settings = settings
@@ -348,12 +390,38 @@ class DataTables(pulumi.ComponentResource):
     def _table_options(
         self, definition: schema.TableDefinition
     ) -> pulumi.ResourceOptions:
-        """Return the options of one table.
+        """Return the options of one table, which adoptTables may name for adoption.
 
-        NOTE: adopting an existing table with Pulumi's `import_` option is not built
-        yet. Its import id and `ignore_changes` belong in these options.
+        An adopted table is imported by its physical name. Pulumi imports a table once
+        and treats a later run with the same import id as an ordinary update. While a
+        resource keeps its import id, the engine rejects any replacement of it (pulumi
+        3.174 and later, pkg/resource/deploy/step_generator.go), so the option stays.
         """
-        return self._protected_options()
+        adoption = self._settings.adoption(definition.suffix)
+        if adoption is None:
+            return self._protected_options()
+
+        ignored = [
+            name for change in adoption.tolerated for name in TOLERATED_INPUTS[change]
+        ]
+        table_name = self._settings.table_name(definition.suffix)
+        if ignored:
+            tolerated = "+".join(adoption.tolerated)
+            pulumi.log.warn(
+                f"{table_name} ignores changes to {', '.join(ignored)} because "
+                f"adoptTables tolerates {tolerated} for it. After the import is "
+                f"verified, remove ':{tolerated}' from adoptTables so that the next "
+                "deploy applies them"
+            )
+        return pulumi.ResourceOptions(
+            parent=self,
+            protect=self._settings.tier.deletion_protection,
+            # Data created outside the program must outlive it, so in every tier
+            # neither a destroy nor dropping the table from the program deletes it.
+            retain_on_delete=True,
+            import_=table_name,
+            ignore_changes=ignored or None,
+        )
 
     def _account_root(self) -> pulumi.Output[str]:
         return pulumi.Output.concat(

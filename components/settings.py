@@ -30,6 +30,22 @@ TOKEN_VALIDITY_MINUTES = (5, 24 * 60)
 PASSWORD_LENGTH = (6, 99)
 # Reserved concurrency above 1000 exceeds the default regional quota of every account.
 RESERVED_CONCURRENCY = (1, 1000)
+# Suffixes of the tables in pfmon_api.tables, repeated here because `python -m tools.*`
+# imports this module without `functions/` on sys.path. A test keeps the two equal.
+TABLE_SUFFIXES = ("UserProfiles", "JournalEntries", "UserCredentials", "AccountData")
+# Differences between a live table and its definition that adoptTables may tolerate
+# during the import deploy. DataTables maps each one to the Table inputs it ignores.
+ADOPTION_TOLERANCES = (
+    "indexes",
+    "billing",
+    "pitr",
+    "deletionProtection",
+    "encryption",
+    "stream",
+    "tags",
+    "tableClass",
+    "replicas",
+)
 
 
 class ConfigError(pulumi.RunError):
@@ -59,6 +75,9 @@ class SecurityTier:
     throttle_rate_limit: int
     # Lets a React dev server on localhost call the API (CORS).
     cors_localhost: bool
+    # The deploy role also trusts workflow jobs on main that name no GitHub
+    # environment. Without it, only jobs in the stack's environment may deploy.
+    deploy_from_main_branch: bool
 
     @property
     def alarms(self) -> bool:
@@ -87,6 +106,7 @@ RELAXED = SecurityTier(
     throttle_burst_limit=100,
     throttle_rate_limit=50,
     cors_localhost=True,
+    deploy_from_main_branch=True,
 )
 MODERATE = replace(
     RELAXED, name="moderate", log_retention_days=30, cors_localhost=False
@@ -110,6 +130,8 @@ MAXIMUM = SecurityTier(
     throttle_burst_limit=1000,
     throttle_rate_limit=500,
     cors_localhost=False,
+    # Deploys need a job in the GitHub environment prod, which required reviewers guard.
+    deploy_from_main_branch=False,
 )
 TIERS: Mapping[str, SecurityTier] = {"dev": RELAXED, "test": MODERATE, "prod": MAXIMUM}
 
@@ -128,6 +150,32 @@ PROD_FLOOR: Mapping[str, object] = {
 
 
 @dataclass(frozen=True)
+class TableAdoption:
+    """An existing table that DataTables imports, with the differences it tolerates."""
+
+    suffix: str
+    # Entries of ADOPTION_TOLERANCES in that order. Empty once the import is verified.
+    tolerated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeployAccessSettings:
+    """The GitHub repository whose workflows deploy the stack, and what they reach."""
+
+    repository: str
+    # "create", or the ARN of the account's existing OIDC provider for GitHub.
+    oidc_provider: str
+    # S3 bucket of a self-managed Pulumi backend, or None for Pulumi Cloud.
+    state_bucket: str | None = None
+    # KMS alias (alias/...) or key ARN of Pulumi's awskms secrets provider.
+    secrets_key: str | None = None
+
+    @property
+    def creates_oidc_provider(self) -> bool:
+        return self.oidc_provider == "create"
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Everything the components read: names, region, site build and the tier."""
 
@@ -140,6 +188,16 @@ class StackSettings:
     site_build_dir: Path
     powertools_layer_version: int
     tier: SecurityTier
+    adopted_tables: tuple[TableAdoption, ...] = ()
+    # The CI roles that GitHub Actions assumes, or None for a stack without them.
+    deploy_access: DeployAccessSettings | None = None
+
+    def adoption(self, suffix: str) -> TableAdoption | None:
+        """Return how the table with this suffix is adopted, or None to create it."""
+        for adoption in self.adopted_tables:
+            if adoption.suffix == suffix:
+                return adoption
+        return None
 
     @property
     def prefix(self) -> str:
@@ -185,9 +243,13 @@ PLAIN_KEYS = (
     "projectName",
     "domainName",
     "githubRepo",
+    "githubOidcProvider",
+    "pulumiStateBucket",
+    "pulumiSecretsKey",
     "alarmEmail",
     "siteBuildDir",
     "powertoolsLayerVersion",
+    "adoptTables",
 )
 KNOWN_KEYS = frozenset(PLAIN_KEYS) | frozenset(OVERRIDE_KEYS)
 
@@ -198,6 +260,16 @@ _REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$", re.IGNORECASE)
 _GITHUB_REPO = re.compile(
     r"^(?:https://github\.com/)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}?)(?:\.git)?/?$"
+)
+_OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:oidc-provider/"
+    r"token\.actions\.githubusercontent\.com$"
+)
+# S3's rules for a bucket name, except that dots are allowed anywhere in between.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KMS_KEY = re.compile(
+    r"^(?:alias/(?!aws/)[A-Za-z0-9/_-]{1,250}"
+    r"|arn:aws(?:-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,64})$"
 )
 _TOKEN_VALIDITY = re.compile(r"^(\d{1,4})([mh])$")
 _TRUE = {"true", "yes", "on"}
@@ -348,6 +420,62 @@ def _github_repo(reader: _Reader) -> str | None:
     return match.group(1)
 
 
+def _deploy_access(reader: _Reader) -> DeployAccessSettings | None:
+    """Validate the CI role keys: githubOidcProvider and what it needs or allows."""
+    provider = reader.raw("githubOidcProvider")
+    state_bucket = reader.raw("pulumiStateBucket")
+    secrets_key = reader.raw("pulumiSecretsKey")
+    if state_bucket and not _BUCKET.fullmatch(state_bucket):
+        raise reader.fail(
+            "pulumiStateBucket",
+            state_bucket,
+            "expected an S3 bucket name of 3 to 63 lowercase letters, digits, dots "
+            "and hyphens",
+        )
+    if secrets_key and not _KMS_KEY.fullmatch(secrets_key):
+        raise reader.fail(
+            "pulumiSecretsKey",
+            secrets_key,
+            "expected a KMS alias such as alias/pfmon-pulumi, or a key ARN",
+        )
+    if not provider:
+        _check_unused_backend_keys(reader)
+        return None
+    if provider != "create" and not _OIDC_PROVIDER_ARN.fullmatch(provider):
+        raise reader.fail(
+            "githubOidcProvider",
+            provider,
+            "expected create, or the ARN arn:aws:iam::<account id>:oidc-provider/"
+            "token.actions.githubusercontent.com of the account's existing provider",
+        )
+    repository = _github_repo(reader)
+    if repository is None:
+        raise reader.fail(
+            "githubRepo",
+            "",
+            f"githubOidcProvider = {provider!r} needs the GitHub repository whose "
+            "workflows deploy this stack, as owner/name",
+        )
+    return DeployAccessSettings(
+        repository=repository,
+        oidc_provider=provider,
+        state_bucket=state_bucket or None,
+        secrets_key=secrets_key or None,
+    )
+
+
+def _check_unused_backend_keys(reader: _Reader) -> None:
+    for key in ("pulumiStateBucket", "pulumiSecretsKey"):
+        value = reader.raw(key)
+        if value:
+            raise ConfigError(
+                f"{CONFIG_NAMESPACE}:{key} = {value!r} is set, but "
+                f"{CONFIG_NAMESPACE}:githubOidcProvider is empty, so no CI role uses "
+                f"it. Fix: pulumi config set githubOidcProvider create -s "
+                f"{reader.stack}, or pulumi config rm {key} -s {reader.stack}"
+            )
+
+
 def _alarm_email(reader: _Reader, tier: SecurityTier) -> str | None:
     value = reader.raw("alarmEmail")
     if value and not _EMAIL.fullmatch(value):
@@ -365,6 +493,56 @@ def _site_build_dir(reader: _Reader) -> Path:
         raise reader.fail("siteBuildDir", value, "expected a directory path")
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _adopted_tables(reader: _Reader) -> tuple[TableAdoption, ...]:
+    """Parse adoptTables: empty, all, or entries such as JournalEntries:indexes+pitr."""
+    value = reader.raw("adoptTables")
+    if not value:
+        return ()
+    if value == "all":
+        return tuple(TableAdoption(suffix) for suffix in TABLE_SUFFIXES)
+    adoptions = [_table_adoption(reader, value, entry) for entry in value.split(",")]
+    suffixes = [adoption.suffix for adoption in adoptions]
+    repeated = sorted({suffix for suffix in suffixes if suffixes.count(suffix) > 1})
+    if repeated:
+        raise reader.fail(
+            "adoptTables",
+            value,
+            f"{', '.join(repeated)} appears more than once, so name each table once",
+        )
+    return tuple(adoptions)
+
+
+def _table_adoption(reader: _Reader, value: str, entry: str) -> TableAdoption:
+    suffix, colon, tolerated = (part.strip() for part in entry.partition(":"))
+    if suffix == "all":
+        raise reader.fail(
+            "adoptTables",
+            value,
+            "all stands alone, so name each table to tolerate changes for it",
+        )
+    if suffix not in TABLE_SUFFIXES:
+        close = difflib.get_close_matches(suffix, TABLE_SUFFIXES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise reader.fail(
+            "adoptTables",
+            value,
+            f"unknown table {suffix!r}{hint}, expected all or a comma-separated list "
+            f"of {', '.join(TABLE_SUFFIXES)}",
+        )
+    changes = [change.strip() for change in tolerated.split("+")] if colon else []
+    unknown = [change for change in changes if change not in ADOPTION_TOLERANCES]
+    if unknown or len(set(changes)) != len(changes):
+        invalid = repr(unknown[0]) if unknown else "a repeated change"
+        raise reader.fail(
+            "adoptTables",
+            value,
+            f"{invalid} after {suffix}: is not a tolerated change, expected one or "
+            f"more of {', '.join(ADOPTION_TOLERANCES)} joined by +",
+        )
+    ordered = tuple(change for change in ADOPTION_TOLERANCES if change in changes)
+    return TableAdoption(suffix, ordered)
 
 
 def build_settings(values: Mapping[str, str], stack: str, region: str) -> StackSettings:
@@ -412,6 +590,8 @@ def build_settings(values: Mapping[str, str], stack: str, region: str) -> StackS
         site_build_dir=_site_build_dir(reader),
         powertools_layer_version=reader.integer("powertoolsLayerVersion", 1, 9999),
         tier=tier,
+        adopted_tables=_adopted_tables(reader),
+        deploy_access=_deploy_access(reader),
     )
 
 

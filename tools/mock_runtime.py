@@ -148,6 +148,15 @@ def computed_outputs(
         },
         "aws:iam/role:Role": {"arn": _arn("iam", f"role/{physical}", "", True)},
         "aws:iam/policy:Policy": {"arn": _arn("iam", f"policy/{physical}", "", True)},
+        # IAM names an OIDC provider after its URL without the scheme.
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
+            "arn": _arn(
+                "iam",
+                f"oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}",
+                "",
+                True,
+            )
+        },
         "aws:cloudwatch/logGroup:LogGroup": {
             "arn": _arn("logs", f"log-group:{physical}", region)
         },

@@ -8,7 +8,9 @@ from components.settings import (
     MAXIMUM,
     MODERATE,
     RELAXED,
+    TABLE_SUFFIXES,
     ConfigError,
+    TableAdoption,
     build_settings,
 )
 from tools.mock_runtime import PROJECT_ROOT, run_stack, stack_config
@@ -46,6 +48,7 @@ TIER_TABLE = [
     ("reserved_concurrency", 10, 10, 100),
     ("monitoring", "logs", "logs", "alarms"),
     ("custom_domain", False, False, True),
+    ("deploy_from_main_branch", True, True, False),
 ]
 
 
@@ -175,6 +178,16 @@ def test_prod_floor_per_key(key: str, value: str, expected: str) -> None:
         ("githubRepo", "not/a/repo/path", "owner/name"),
         ("alarmEmail", "ops-at-pfmon", "e-mail address"),
         ("powertoolsLayerVersion", "0", "from 1 to 9999"),
+        ("githubOidcProvider", "yes", "expected create, or the ARN"),
+        (
+            "githubOidcProvider",
+            "arn:aws:iam::123456789012:oidc-provider/gitlab.com",
+            "expected create, or the ARN",
+        ),
+        ("pulumiStateBucket", "Pulumi_State", "S3 bucket name"),
+        ("pulumiStateBucket", "s3://pfmon-state", "S3 bucket name"),
+        ("pulumiSecretsKey", "pfmon-pulumi", "KMS alias"),
+        ("pulumiSecretsKey", "alias/aws/s3", "KMS alias"),
     ],
 )
 def test_invalid_values_name_key_and_range(key: str, value: str, allowed: str) -> None:
@@ -240,3 +253,139 @@ def test_program_stops_on_bad_config() -> None:
     # THEN it stops with the ConfigError and registers nothing past the settings
     with pytest.raises(ConfigError, match="pfmon:mfa = 'optional'"):
         run_stack("prod", {"mfa": "optional"})
+
+
+# adoptTables: existing tables that DataTables imports
+
+
+def test_adopt_tables_default_empty() -> None:
+    assert settings_for("dev").adopted_tables == ()
+    assert settings_for("prod").adopted_tables == ()
+    assert settings_for("dev").adoption("UserProfiles") is None
+
+
+def test_adopt_tables_all() -> None:
+    adopted = settings_for("dev", adoptTables="all").adopted_tables
+    assert adopted == tuple(TableAdoption(suffix) for suffix in TABLE_SUFFIXES)
+
+
+def test_adopt_tables_list_and_tolerances() -> None:
+    # GIVEN changes in any order and spaces around entries
+    settings = settings_for(
+        "dev", adoptTables="JournalEntries:pitr+indexes, AccountData"
+    )
+    # THEN the tolerances follow ADOPTION_TOLERANCES order
+    assert settings.adopted_tables == (
+        TableAdoption("JournalEntries", ("indexes", "pitr")),
+        TableAdoption("AccountData"),
+    )
+    assert settings.adoption("AccountData") == TableAdoption("AccountData")
+    assert settings.adoption("UserProfiles") is None
+
+
+def test_test_stack_file_adopts_all() -> None:
+    assert len(settings_for("test").adopted_tables) == len(TABLE_SUFFIXES)
+
+
+def test_adopt_unknown_table_message() -> None:
+    message = config_error("test", adoptTables="UserProfile")
+    assert message == (
+        "pfmon:adoptTables = 'UserProfile' is invalid: unknown table 'UserProfile' "
+        "(did you mean UserProfiles?), expected all or a comma-separated list of "
+        "UserProfiles, JournalEntries, UserCredentials, AccountData. "
+        "Fix: pulumi config set adoptTables <value> -s test"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("Users", "unknown table 'Users', expected all or a comma-separated list"),
+        ("UserProfiles,,AccountData", "unknown table ''"),
+        ("all,UserProfiles", "all stands alone"),
+        ("all:pitr", "all stands alone"),
+        ("JournalEntries:gsi", "'gsi' after JournalEntries: is not a tolerated"),
+        ("JournalEntries:", "'' after JournalEntries: is not a tolerated change"),
+        ("JournalEntries:pitr+pitr", "a repeated change after JournalEntries:"),
+        ("UserProfiles,UserProfiles", "UserProfiles appears more than once"),
+        ("ALL", "unknown table 'ALL'"),
+    ],
+)
+def test_adopt_tables_invalid(value: str, allowed: str) -> None:
+    message = config_error("dev", adoptTables=value)
+    assert message.startswith(f"pfmon:adoptTables = {value!r} is invalid: ")
+    assert allowed in message
+    assert message.endswith("Fix: pulumi config set adoptTables <value> -s dev")
+
+
+def test_adopt_tolerance_lists_allowed() -> None:
+    message = config_error("dev", adoptTables="JournalEntries:gsi")
+    assert (
+        "expected one or more of indexes, billing, pitr, deletionProtection, "
+        "encryption, stream, tags, tableClass, replicas joined by +"
+    ) in message
+
+
+# githubOidcProvider and the state backend keys: the CI roles of DeployAccess
+
+OIDC_PROVIDER_ARN = (
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+)
+
+
+def test_deploy_access_off_by_default() -> None:
+    for stack in ("dev", "test", "prod"):
+        assert settings_for(stack).deploy_access is None
+
+
+def test_deploy_access_create_provider() -> None:
+    settings = settings_for(
+        "prod",
+        githubRepo="https://github.com/pfmon/pfmon-infra",
+        githubOidcProvider="create",
+        pulumiStateBucket="pfmon-pulumi-state-123456789012",
+        pulumiSecretsKey="alias/pfmon-pulumi",
+    )
+    access = settings.deploy_access
+    assert access is not None
+    assert access.repository == "pfmon/pfmon-infra"
+    assert access.creates_oidc_provider
+    assert access.state_bucket == "pfmon-pulumi-state-123456789012"
+    assert access.secrets_key == "alias/pfmon-pulumi"
+
+
+def test_deploy_access_existing_provider() -> None:
+    settings = settings_for(
+        "dev", githubRepo="pfmon/infra", githubOidcProvider=OIDC_PROVIDER_ARN
+    )
+    access = settings.deploy_access
+    assert access is not None
+    assert access.oidc_provider == OIDC_PROVIDER_ARN
+    assert not access.creates_oidc_provider
+    assert access.state_bucket is None
+    assert access.secrets_key is None
+
+
+def test_oidc_provider_needs_github_repo() -> None:
+    message = config_error("test", githubOidcProvider="create")
+    assert message == (
+        "pfmon:githubRepo is missing: githubOidcProvider = 'create' needs the GitHub "
+        "repository whose workflows deploy this stack, as owner/name. "
+        "Fix: pulumi config set githubRepo <value> -s test"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("pulumiStateBucket", "pfmon-pulumi-state"),
+        ("pulumiSecretsKey", "alias/pfmon-pulumi"),
+    ],
+)
+def test_backend_keys_need_oidc_provider(key: str, value: str) -> None:
+    message = config_error("dev", githubRepo="pfmon/infra", **{key: value})
+    assert message == (
+        f"pfmon:{key} = {value!r} is set, but pfmon:githubOidcProvider is empty, so "
+        "no CI role uses it. Fix: pulumi config set githubOidcProvider create -s "
+        f"dev, or pulumi config rm {key} -s dev"
+    )

@@ -5,17 +5,29 @@ from __future__ import annotations
 import re
 
 from pfmon_api import routes, tables
-from tools.mock_runtime import StackRun
+from tools.mock_runtime import StackRun, run_stack
 
 COMPONENT_TYPES = {
     "pfmon:components:DataTables",
     "pfmon:components:AuthPool",
     "pfmon:components:ApiFunctions",
     "pfmon:components:StaticSite",
+    "pfmon:components:DeployAccess",
 }
+OUTPUTS = {
+    "apiUrl",
+    "siteUrl",
+    "region",
+    "userPoolId",
+    "userPoolClientId",
+    "tableNames",
+    "tier",
+}
+# Exported when githubOidcProvider gives the stack its CI roles.
+DEPLOY_ACCESS_OUTPUTS = {"deployRoleArn", "previewRoleArn"}
 
 
-def test_four_components_once(stack_run: StackRun) -> None:
+def test_each_component_once(stack_run: StackRun) -> None:
     components = [r for r in stack_run.resources if not r.custom]
     top_level = [r for r in components if r.type in COMPONENT_TYPES]
     assert sorted(r.type for r in top_level) == sorted(COMPONENT_TYPES)
@@ -82,15 +94,7 @@ def test_physical_names_carry_prefix(stack_run: StackRun) -> None:
 def test_stack_outputs(stack_run: StackRun) -> None:
     outputs = stack_run.outputs
     env = stack_run.stack
-    assert set(outputs) == {
-        "apiUrl",
-        "siteUrl",
-        "region",
-        "userPoolId",
-        "userPoolClientId",
-        "tableNames",
-        "tier",
-    }
+    assert set(outputs) == OUTPUTS
     assert outputs["tableNames"] == {
         t.suffix: f"pfmon-{env}-{t.suffix}" for t in tables.TABLES
     }
@@ -98,6 +102,15 @@ def test_stack_outputs(stack_run: StackRun) -> None:
     assert not outputs["apiUrl"].endswith("/")
     assert outputs["region"] == "us-east-1"
     assert outputs["tier"]["environment"] == env
+
+
+def test_stack_outputs_with_deploy_access() -> None:
+    run = run_stack(
+        "test", {"githubRepo": "pfmon/pfmon-infra", "githubOidcProvider": "create"}
+    )
+    assert set(run.outputs) == OUTPUTS | DEPLOY_ACCESS_OUTPUTS
+    assert run.outputs["deployRoleArn"].endswith(":role/pfmon-test-deploy")
+    assert run.outputs["previewRoleArn"].endswith(":role/pfmon-test-preview")
 
 
 def test_outputs_match_resources(stack_run: StackRun) -> None:
