@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?=
+ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint lint-workflows typecheck plan readme-table clean
+.PHONY: help venv test lint lint-workflows typecheck plan readme-table local demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +45,12 @@ plan: $(STAMP) ## Print what STACK=<dev|test|prod> would create, offline; no STA
 
 readme-table: $(STAMP) ## Rewrite the tier table in README.md from the program
 	$(BIN)/python -m tools.plan --update-readme
+
+local: $(STAMP) ## Run the back end on 127.0.0.1 (API 5200, emulator 5100); ARGS=--reset starts empty
+	$(BIN)/python -m tools.local $(ARGS)
+
+demo: $(STAMP) ## Sign up, sign in and record trades against a running make local
+	$(BIN)/python -m tools.local.demo
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
