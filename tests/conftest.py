@@ -1,4 +1,4 @@
-"""Shared fixtures: each stack runs once per test session under Pulumi's mock runtime."""
+"""Shared fixtures: each stack runs once per session under Pulumi's mock runtime."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def stack_runs() -> dict[str, StackRun]:
 
 
 @pytest.fixture(params=STACKS)
-def stack_run(request: pytest.FixtureRequest, stack_runs: dict[str, StackRun]) -> StackRun:
+def stack_run(
+    request: pytest.FixtureRequest, stack_runs: dict[str, StackRun]
+) -> StackRun:
     """Return one stack's run; a test using it runs once per stack."""
     return stack_runs[request.param]

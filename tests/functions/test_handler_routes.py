@@ -53,10 +53,8 @@ def test_route_reaches_family_handler(route: routes.Route) -> None:
     assert result.body is not None
     if result.status == 404:
         assert result.body["error"]["code"] != "RouteNotFound"
-    if route.family != routes.PROFILE.family:
-        assert result.status == 501
-        assert result.body["error"]["code"] == "NotImplemented"
-        assert route.route_key in result.body["error"]["message"]
+    # Every family serves its routes, so none returns 501 NotImplemented.
+    assert result.status != 501
 
 
 @pytest.mark.parametrize("route", routes.ROUTES, ids=lambda route: route.route_key)

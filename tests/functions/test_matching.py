@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pfmon_api.logic.matching import (
+    ALLOCATION_PLACES,
     Lot,
     MatchingMethod,
     PositionBook,
+    decimal_places,
     divide,
     prorate,
 )
@@ -102,11 +104,11 @@ def test_thirds_keep_fee_total(method: MatchingMethod) -> None:
 
     shares = [book.close(D(1)).entry_fees for _ in range(3)]
 
-    # THEN the first share rounds to 20 places and halving the rest of 0.66...67
-    # terminates, so the second share is exact and the third is the remainder
+    # THEN the first share rounds to 20 places, half of the rest of 0.66...67 has 21
+    # places and rounds half-even, and the third share is the remainder
     assert shares[0] == D("0.33333333333333333333")
-    assert shares[1] == D("0.333333333333333333335")
-    assert shares[2] == D("0.333333333333333333335")
+    assert shares[1] == D("0.33333333333333333334")
+    assert shares[2] == D("0.33333333333333333333")
     assert sum(shares) == D("1.00")
     assert book.open_fees == 0
 
@@ -134,6 +136,20 @@ def test_prorate_exact_share_keeps_exponent() -> None:
 
 def test_prorate_rounds_to_20_places() -> None:
     assert prorate(D(2), D(1), D(3)) == D("0.66666666666666666667")
+
+
+def test_prorate_rounds_long_exact_share() -> None:
+    # 1 / 2**27 = 0.000000007450580596923828125 terminates after 27 decimal places.
+    share = prorate(D(1), D(1), D(2**27))
+
+    assert share == D("0.00000000745058059692")
+    assert share.as_tuple().exponent == -20
+
+
+def test_prorate_rounds_exact_tie_even() -> None:
+    # 1E-20 / 2 is exactly half a quantum, so it rounds to the even 0.
+    assert prorate(D("1E-20"), D(1), D(2)) == 0
+    assert prorate(D("3E-20"), D(1), D(2)) == D("2E-20")
 
 
 def test_divide_rounds_to_28_digits() -> None:
@@ -264,8 +280,34 @@ def test_quantity_conserved(
             assert sliced == realized.quantity
 
 
+def fills(*steps: tuple[Side, int, int]) -> list[Execution]:
+    """Executions at T0 and price 0 from (side, quantity in UNIT, fees in cents)."""
+    return [
+        Execution(f"e{index}", side, quantity * UNIT, D(0), T0, cents * D("0.01"))
+        for index, (side, quantity, cents) in enumerate(steps)
+    ]
+
+
+BUY, SELL = Side.BUY, Side.SELL
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(INSTRUMENTS), round_trips(closed=False))
+# Found by hypothesis: under average cost, fee shares and remainders of up to 29
+# digits made attributed plus open fees add up to 2.779999999999999999999999999 in a
+# 28-digit context, not 2.78.
+@example(
+    INSTRUMENTS[0],
+    fills(
+        (BUY, 1158, 240),
+        (SELL, 298, 29),
+        (BUY, 200, 0),
+        (BUY, 221, 0),
+        (SELL, 1, 0),
+        (SELL, 1, 9),
+        (SELL, 1, 0),
+    ),
+)
 def test_open_trade_fees_split(
     instrument: Instrument, executions: list[Execution]
 ) -> None:
@@ -274,5 +316,8 @@ def test_open_trade_fees_split(
     for trade in derive_all(instrument, executions).values():
         attributed = sum((e.fees for e in trade.exits), Decimal(0))
         assert trade.status is TradeStatus.OPEN
+        for realized in trade.exits:
+            assert decimal_places(realized.entry_fees) <= ALLOCATION_PLACES
+        assert decimal_places(trade.open_fees) <= ALLOCATION_PLACES
         assert attributed + trade.open_fees == given_fees
         assert trade.open_quantity + trade.exit_quantity == trade.entry_quantity

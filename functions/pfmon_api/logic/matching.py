@@ -24,6 +24,7 @@ from decimal import (
     localcontext,
 )
 from enum import StrEnum
+from fractions import Fraction
 
 # Sums, differences and products of amounts run in this context. Its precision is far
 # above any price x quantity x multiplier, and Inexact is trapped, so any arithmetic
@@ -42,30 +43,45 @@ RATIO_CONTEXT = Context(
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 
-# A prorated amount that does not terminate (one third of a fee) is rounded half-even
-# to 20 decimal places. The last portion takes the remainder, so totals stay exact.
-ALLOCATION_QUANTUM = Decimal("1E-20")
-
-_PRORATE_CONTEXT = Context(
-    prec=200,
-    rounding=ROUND_HALF_EVEN,
-    traps=[InvalidOperation, DivisionByZero, Overflow],
-)
+# A prorated share with more than 20 decimal places (one third of a fee, or 1 / 2**27,
+# which terminates only after 27 places) is rounded half-even to 20 places. The last
+# portion takes the remainder, so totals stay exact. The cap bounds the digits of every
+# share and remainder: a fee below 10**8 needs at most 28 digits, so shares of it add
+# up exactly even in Python's default 28-digit context.
+ALLOCATION_PLACES = 20
 
 
 def prorate(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    """Return amount x part / whole: exact when it terminates, else to 20 places.
+    """Return amount x part / whole, rounded half-even to 20 places if it is longer.
 
-    A share that terminates keeps its natural exponent, so 1.10 x 40 / 100 is 0.44.
+    A share with at most 20 decimal places is exact and keeps its natural exponent, so
+    1.10 x 40 / 100 is 0.44. A longer share is rounded once from the exact fraction,
+    never from an already rounded quotient.
     """
     with localcontext(EXACT_CONTEXT):
         product = amount * part
         try:
-            return product / whole
+            share: Decimal | None = product / whole
         except Inexact:
-            pass
-    with localcontext(_PRORATE_CONTEXT):
-        return (product / whole).quantize(ALLOCATION_QUANTUM)
+            share = None
+    if share is not None and decimal_places(share) <= ALLOCATION_PLACES:
+        return share
+    return _round_to_allocation_quantum(Fraction(product) / Fraction(whole))
+
+
+def decimal_places(number: Decimal) -> int:
+    """Return the number of digits after the decimal point of a finite Decimal."""
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{number} is not a finite number")
+    return max(0, -exponent)
+
+
+def _round_to_allocation_quantum(value: Fraction) -> Decimal:
+    # round() of a Fraction rounds half to even and returns an exact int.
+    units = round(value * 10**ALLOCATION_PLACES)
+    with localcontext(EXACT_CONTEXT):
+        return Decimal(units).scaleb(-ALLOCATION_PLACES)
 
 
 def divide(numerator: Decimal, denominator: Decimal) -> Decimal:

@@ -61,12 +61,24 @@ _CONTRACT_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])|[FGHJKMNQUVXZ]\d{1,2}")
 
 
 class TradeInputError(ValueError):
-    """Invalid trade input: `field` names the input, `value` is the rejected value."""
+    """Invalid trade input: `field` names the input, `value` is the rejected value.
 
-    def __init__(self, field: str, value: object, message: str) -> None:
+    `execution_id` names the execution the error is about, or is None when the error
+    is about the instrument or the trade as a whole.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        message: str,
+        *,
+        execution_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.value = value
+        self.execution_id = execution_id
 
 
 class TradeCrossesZeroError(TradeInputError):
@@ -640,6 +652,7 @@ def _crosses_zero_error(
         f"runs from flat to flat, so split it into a {side} of {open_quantity} that "
         f"closes this trade and a {side} of {opening} that opens a new trade, and "
         "split its fees by quantity.",
+        execution_id=execution.id,
     )
 
 
@@ -650,4 +663,5 @@ def _after_flat_error(execution: Execution, closing: Execution) -> TradeInputErr
         f"Execution {execution.id!r} comes after execution {closing.id!r} returned "
         "the position to flat. A trade runs from flat to flat, so record "
         f"{execution.id!r} in a new trade.",
+        execution_id=execution.id,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -48,13 +48,24 @@ def format_timestamp(moment: datetime) -> str:
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def field_path(location: Sequence[int | str]) -> str:
+    """Join a pydantic error location into a field path such as executions[3].price."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
 def _validation_error(exc: pydantic.ValidationError) -> errors.ValidationError:
     details = exc.errors()
     # An unknown field explains a missing one when the client misspelled a name.
     details.sort(key=lambda detail: detail["type"] != "extra_forbidden")
     first = details[0]
 
-    field = ".".join(str(part) for part in first["loc"]) or "body"
+    field = field_path(first["loc"]) or "body"
     if first["type"] == "extra_forbidden":
         message = f"unknown field {field}: remove it from the request body"
     elif first["type"] == "missing":
