@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pfmon_api import routes
 from pfmon_api.routes import FunctionSpec
 
 PolicyDocument = dict[str, Any]
@@ -89,6 +90,13 @@ def function_policy(
                 "Effect": "Allow",
                 "Action": list(CREDENTIALS_KEY_ACTIONS),
                 "Resource": [_require_arn(credentials_key_arn, "credentials_key_arn")],
+                # A stolen role session still cannot use the key for anything but
+                # sealing and opening broker credentials.
+                "Condition": {
+                    "StringEquals": {
+                        "kms:EncryptionContext:purpose": routes.CREDENTIALS_KEY_PURPOSE
+                    }
+                },
             }
         )
     if tracing:

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from pfmon_api import tables
 
+# The `purpose` value of the KMS encryption context of every broker credential. The
+# credentials function's IAM policy lets it use the key only with this context.
+CREDENTIALS_KEY_PURPOSE = "broker-credential"
+
 READ = ("dynamodb:GetItem",)
 QUERY = ("dynamodb:Query",)
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")

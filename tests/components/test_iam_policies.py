@@ -96,6 +96,9 @@ def test_credentials_policy_uses_key() -> None:
         "Effect": "Allow",
         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
         "Resource": [KEY_ARN],
+        "Condition": {
+            "StringEquals": {"kms:EncryptionContext:purpose": "broker-credential"}
+        },
     }
 
 

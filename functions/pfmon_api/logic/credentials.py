@@ -14,7 +14,7 @@ import re
 import uuid
 from datetime import datetime
 
-from pfmon_api import envelope, errors
+from pfmon_api import envelope, errors, routes
 from pfmon_api.data import user_credentials
 from pfmon_api.data.user_credentials import AccountStatus
 from pfmon_api.models.base import format_timestamp
@@ -27,7 +27,7 @@ from pfmon_api.models.credentials import (
 from pfmon_api.observability import logger
 
 KEY_ARN_ENV_VAR = "CREDENTIALS_KEY_ARN"
-ENCRYPTION_PURPOSE = "broker-credential"
+ENCRYPTION_PURPOSE = routes.CREDENTIALS_KEY_PURPOSE
 API_KEY_FIELD = "apiKey"
 API_SECRET_FIELD = "apiSecret"  # noqa: S105 - a field name, not a secret
 ITEM_VERSION = 1
