@@ -221,7 +221,14 @@ class StackSettings:
 
     @property
     def site_domain(self) -> str:
-        return f"app.{self.domain_name}"
+        """Return the site's host name when the custom domain is on.
+
+        Prod serves app.<domainName>. Another stack gets app-<env>.<domainName>, so a
+        dev or test stack with customDomain on never claims the prod host name.
+        """
+        if self.environment == "prod":
+            return f"app.{self.domain_name}"
+        return f"app-{self.environment}.{self.domain_name}"
 
 
 # Tier override keys in Pulumi.yaml and the tier field each one sets.
@@ -272,8 +279,10 @@ _KMS_KEY = re.compile(
     r"|arn:aws(?:-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,64})$"
 )
 _TOKEN_VALIDITY = re.compile(r"^(\d{1,4})([mh])$")
-_TRUE = {"true", "yes", "on"}
-_FALSE = {"false", "no", "off"}
+# The CLI passes a YAML boolean of a stack file as "true" or "false"; the mock runtime
+# passes Python's "True" or "False", so the case is ignored.
+_TRUE = {"true"}
+_FALSE = {"false"}
 
 
 class _Reader:
@@ -284,7 +293,7 @@ class _Reader:
         self.stack = stack
 
     def raw(self, key: str) -> str:
-        return self.values.get(key, "").strip()
+        return self.values.get(key, "")
 
     def fail(self, key: str, value: str, allowed: str) -> ConfigError:
         fix = f"pulumi config set {key} <value> -s {self.stack}"

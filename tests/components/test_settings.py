@@ -172,6 +172,9 @@ def test_prod_floor_per_key(key: str, value: str, expected: str) -> None:
         ("mfa", "off", "expected one of optional, required"),
         ("monitoring", "xray", "expected one of logs, alarms"),
         ("backups", "maybe", "expected true or false"),
+        ("backups", "yes", "expected true or false"),
+        ("siteVersioning", "on", "expected true or false"),
+        ("passwordMinLength", " 12", "from 6 to 99"),
         ("projectName", "PFMON", "lowercase letters"),
         ("projectName", "p", "lowercase letters"),
         ("domainName", "not a domain", "DNS name"),
@@ -239,6 +242,18 @@ def test_site_build_dir_relative_to_project() -> None:
     assert settings_for("dev", siteBuildDir="/srv/app").site_build_dir.as_posix() == (
         "/srv/app"
     )
+
+
+def test_booleans_ignore_case() -> None:
+    assert settings_for("dev", backups="True").tier.backups
+    assert not settings_for("prod", customDomain="FALSE").tier.custom_domain
+
+
+def test_site_domain_per_environment() -> None:
+    # Only prod may claim app.<domainName>; other stacks get their own host name.
+    assert settings_for("prod").site_domain == "app.pfmon.com"
+    assert settings_for("dev", customDomain="true").site_domain == "app-dev.pfmon.com"
+    assert settings_for("test").site_domain == "app-test.pfmon.com"
 
 
 def test_settings_are_immutable() -> None:

@@ -124,3 +124,12 @@ def test_site_url_per_tier(stack_runs: dict[str, StackRun]) -> None:
     assert stack_runs["prod"].outputs["siteUrl"] == "https://app.pfmon.com"
     for stack in ("dev", "test"):
         assert stack_runs[stack].outputs["siteUrl"].endswith(".cloudfront.net")
+
+
+def test_dev_custom_domain_not_prod_host() -> None:
+    # GIVEN a dev stack that turns the custom domain on
+    run = run_stack("dev", {"customDomain": "true"})
+    # THEN it serves its own host name, never prod's app.pfmon.com
+    distribution = run.one("aws:cloudfront/distribution:Distribution")
+    assert distribution.inputs["aliases"] == ["app-dev.pfmon.com"]
+    assert run.outputs["siteUrl"] == "https://app-dev.pfmon.com"
