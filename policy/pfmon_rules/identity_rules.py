@@ -23,6 +23,7 @@ from .properties import (
     statements,
 )
 from .registry import Finding, ResourceRule, ResourceView
+from .wildcard_only_actions import is_wildcard_only
 
 USER_POOL = "aws:cognito/userPool:UserPool"
 USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
@@ -43,20 +44,6 @@ MAX_PROD_TOKEN_MINUTES = 60
 # Cognito's default token validity unit when tokenValidityUnits is not set.
 DEFAULT_TOKEN_UNIT = "hours"  # noqa: S105 - a time unit, not a password
 MINUTES_PER_UNIT = {"seconds": 1 / 60, "minutes": 1, "hours": 60, "days": 24 * 60}
-# X-Ray defines no resource types for these actions, so IAM accepts only "*" for them.
-# NOTE: the CI roles of DeployAccess (a stack with githubOidcProvider set) also need
-# "*" for actions without a resource type, such as kms:ListAliases, so this rule
-# rejects their policies until it learns those actions too.
-XRAY_WILDCARD_ONLY_ACTIONS = frozenset(
-    action.lower()
-    for action in (
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries",
-    )
-)
 AWS_MANAGED_POLICY_MARKER = ":iam::aws:policy/"
 # The property of each resource type that contains a resource-based policy.
 RESOURCE_POLICY_PROPERTY = {
@@ -244,19 +231,24 @@ def check_wildcard_resource(resource: ResourceView) -> Iterator[Finding]:
         if document is None:
             continue
         for statement in filter(is_allow, statements(document)):
+            sid = statement.get("Sid", "")
+            if "NotResource" in statement:
+                yield Finding(
+                    f"{where} statement {sid!r} allows NotResource, every resource "
+                    "except the listed ones.",
+                    "replace NotResource with Resource and the ARNs the role needs.",
+                )
             if "*" not in resources(statement):
                 continue
-            others = [
-                a
-                for a in actions(statement)
-                if a.lower() not in XRAY_WILDCARD_ONLY_ACTIONS
-            ]
-            if others:
+            scoped = [a for a in actions(statement) if not is_wildcard_only(a)]
+            if scoped:
                 yield Finding(
-                    f"{where} statement {statement.get('Sid', '')!r} allows "
-                    f'{others} on every resource (Resource "*").',
-                    "name the table, log group or key ARNs. Only the X-Ray put and "
-                    'sampling actions, which have no resource type, may use "*".',
+                    f"{where} statement {sid!r} allows {scoped} on every resource "
+                    '(Resource "*"), but AWS defines resource types for them.',
+                    "name the ARNs of the stack's resources in Resource, or move the "
+                    "actions to their own statement. Only the actions listed in "
+                    "policy/pfmon_rules/wildcard_only_actions.py, which have no "
+                    'resource type, may use "*".',
                 )
 
 
@@ -380,9 +372,9 @@ RULES = (
         check=check_no_wildcard_actions,
     ),
     ResourceRule(
-        name="iam-policy-wildcard-resource-xray-only",
-        description='IAM identity policies allow Resource "*" only for X-Ray '
-        "actions that have no resource type.",
+        name="iam-policy-wildcard-resource-wildcard-only-actions",
+        description='IAM identity policies allow Resource "*" only for actions '
+        "that AWS defines with no resource type, and never use NotResource.",
         resource_types=frozenset({POLICY, ROLE_POLICY, ROLE}),
         severity=Severity.HIGH,
         check=check_wildcard_resource,

@@ -1,7 +1,8 @@
 """Each rule on a deliberately broken copy of a real prod resource.
 
 Every case copies the prod run, breaks one resource and expects the rule to name that
-resource (type and logical name) and a fix.
+resource (type and logical name) and a fix. Cases on the CI roles copy the prod run
+with deploy access instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tests.policy.adapter import resource_rule_messages, stack_rule_messages
 from tools.mock_runtime import RecordedResource, StackRun
 
 Props = dict[str, Any]
+PROD = "prod"
+PROD_WITH_CI_ROLES = "prod-deploy-access"
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,13 @@ class Break:
     remove: str | None = None
     # The resource the finding names, when it is not the target.
     named: str | None = None
+    # The run to copy: prod as its stack file defines it, or prod with its CI roles.
+    run: str = PROD
 
     @property
     def case_id(self) -> str:
-        return f"{self.rule}:{self.target}"
+        suffix = "" if self.run == PROD else f"@{self.run}"
+        return f"{self.rule}:{self.target}{suffix}"
 
 
 def _set(path: str, value: Any) -> Callable[[Props], None]:
@@ -85,6 +91,27 @@ def _set_every_statement(key: str, value: Any) -> Callable[[dict[str, Any]], Non
             statement[key] = value
 
     return edit
+
+
+def _edit_statement(
+    sid: str, edit: Callable[[dict[str, Any]], None]
+) -> Callable[[dict[str, Any]], None]:
+    """Return a document edit that changes the statement with this Sid."""
+
+    def change(document: dict[str, Any]) -> None:
+        matching = [s for s in document["Statement"] if s.get("Sid") == sid]
+        assert len(matching) == 1, f"no statement {sid!r} to break"
+        edit(matching[0])
+
+    return change
+
+
+def _add_action(action: str) -> Callable[[dict[str, Any]], None]:
+    return lambda statement: statement["Action"].append(action)
+
+
+def _not_resource(statement: dict[str, Any]) -> None:
+    statement["NotResource"] = statement.pop("Resource")
 
 
 def _set_source_arn(document: dict[str, Any]) -> None:
@@ -305,9 +332,48 @@ BREAKS = (
         ),
     ),
     Break(
-        "iam-policy-wildcard-resource-xray-only",
+        "iam-policy-wildcard-resource-wildcard-only-actions",
         "api-profile-policy",
         _edit_document("policy", _set_every_statement("Resource", "*")),
+    ),
+    # A pattern is not a listed action, even when every action it matches is.
+    Break(
+        "iam-policy-wildcard-resource-wildcard-only-actions",
+        "api-profile-policy",
+        _edit_document(
+            "policy",
+            _add_statement({"Effect": "Allow", "Action": "xray:Put*", "Resource": "*"}),
+        ),
+    ),
+    Break(
+        "iam-policy-wildcard-resource-wildcard-only-actions",
+        "api-profile-policy",
+        _edit_document("policy", _set_every_statement("NotResource", ["x"])),
+    ),
+    # kms:ScheduleKeyDeletion acts on a key ARN, so it must not join kms:CreateKey.
+    Break(
+        "iam-policy-wildcard-resource-wildcard-only-actions",
+        "ci-deploy-data-policy",
+        _edit_document(
+            "policy",
+            _edit_statement("KmsCreateKeys", _add_action("kms:ScheduleKeyDeletion")),
+        ),
+        run=PROD_WITH_CI_ROLES,
+    ),
+    Break(
+        "iam-policy-wildcard-resource-wildcard-only-actions",
+        "ci-preview-site-policy",
+        _edit_document(
+            "policy",
+            _edit_statement("Route53ListZones", _add_action("route53:GetHostedZone")),
+        ),
+        run=PROD_WITH_CI_ROLES,
+    ),
+    Break(
+        "iam-policy-wildcard-resource-wildcard-only-actions",
+        "ci-deploy-functions-policy",
+        _edit_document("policy", _edit_statement("LambdaFunctions", _not_resource)),
+        run=PROD_WITH_CI_ROLES,
     ),
     Break(
         "iam-role-no-inline-or-managed-policies",
@@ -446,8 +512,10 @@ def test_every_rule_has_broken_case() -> None:
 
 
 @pytest.mark.parametrize("case", BREAKS, ids=lambda case: case.case_id)
-def test_rule_rejects_broken_copy(case: Break, stack_runs: dict[str, StackRun]) -> None:
-    prod = stack_runs["prod"]
+def test_rule_rejects_broken_copy(
+    case: Break, stack_runs: dict[str, StackRun], access_runs: dict[str, StackRun]
+) -> None:
+    prod = {PROD: stack_runs["prod"], PROD_WITH_CI_ROLES: access_runs["prod"]}[case.run]
     target = prod.named(case.named or case.target)
 
     messages = _messages(case, _broken_copy(prod, case))

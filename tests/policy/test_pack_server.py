@@ -189,10 +189,14 @@ def test_dev_pack_warns_short_retention(
     assert diagnostics == [("log-group-retention-one-year", analyzer_pb2.ADVISORY)]
 
 
+@pytest.mark.parametrize("with_ci_roles", [False, True], ids=["stack-file", "ci-roles"])
 def test_prod_pack_passes_prod_stack(
-    prod_pack: RunningPack, stack_runs: dict[str, StackRun]
+    prod_pack: RunningPack,
+    stack_runs: dict[str, StackRun],
+    access_runs: dict[str, StackRun],
+    with_ci_roles: bool,
 ) -> None:
-    run = stack_runs["prod"]
+    run = access_runs["prod"] if with_ci_roles else stack_runs["prod"]
     diagnostics = [
         (record.name, diagnostic.policyName)
         for record in run.resources

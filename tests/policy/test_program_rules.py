@@ -1,6 +1,13 @@
-"""The pack's rules on the real program: what passes, and what each stack relaxes."""
+"""The pack's rules on the real program: what passes, and what each stack relaxes.
+
+Each check runs on the stacks as their files define them and again with the CI roles
+of `DeployAccess` (the `access_runs` fixture), whose policies need Resource "*" for
+actions that have no resource type.
+"""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from pulumi_policy import EnforcementLevel
@@ -24,6 +31,17 @@ from tests.policy.adapter import (
 from tools.mock_runtime import StackRun, run_stack
 
 STACKS = ("dev", "test", "prod")
+RUN_KINDS = ("stack-files", "deploy-access")
+
+
+@pytest.fixture(params=RUN_KINDS)
+def runs(
+    request: pytest.FixtureRequest,
+    stack_runs: dict[str, StackRun],
+    access_runs: dict[str, StackRun],
+) -> dict[str, StackRun]:
+    """Return every stack's run, first without and then with the CI roles."""
+    return stack_runs if request.param == "stack-files" else access_runs
 
 
 def _mandatory_stacks(rule_name: str) -> list[str]:
@@ -36,19 +54,19 @@ def _mandatory_stacks(rule_name: str) -> list[str]:
 
 @pytest.mark.parametrize("rule", RESOURCE_RULES, ids=lambda rule: rule.name)
 def test_resource_rule_passes_where_mandatory(
-    rule: ResourceRule, stack_runs: dict[str, StackRun]
+    rule: ResourceRule, runs: dict[str, StackRun]
 ) -> None:
     for stack in _mandatory_stacks(rule.name):
-        messages = resource_rule_messages(rule, stack_runs[stack].resources)
+        messages = resource_rule_messages(rule, runs[stack].resources)
         assert messages == [], f"stack {stack}"
 
 
 @pytest.mark.parametrize("rule", STACK_RULES, ids=lambda rule: rule.name)
 def test_stack_rule_passes_where_mandatory(
-    rule: StackRule, stack_runs: dict[str, StackRun]
+    rule: StackRule, runs: dict[str, StackRun]
 ) -> None:
     for stack in _mandatory_stacks(rule.name):
-        messages = stack_rule_messages(rule, stack_runs[stack].resources)
+        messages = stack_rule_messages(rule, runs[stack].resources)
         assert messages == [], f"stack {stack}"
 
 
@@ -68,9 +86,9 @@ def test_credentials_suffix_matches_tables() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "test"])
 def test_advisory_findings_match_relaxations(
-    stack: str, stack_runs: dict[str, StackRun]
+    stack: str, runs: dict[str, StackRun]
 ) -> None:
-    violations = pack_violations(stack, stack_runs[stack].resources)
+    violations = pack_violations(stack, runs[stack].resources)
     mandatory = [v for v in violations if v.level == EnforcementLevel.MANDATORY]
     advisory_rules = {
         v.rule for v in violations if v.level == EnforcementLevel.ADVISORY
@@ -85,8 +103,29 @@ def test_advisory_findings_match_relaxations(
     assert advisory_rules == relaxed
 
 
-def test_prod_reports_nothing(stack_runs: dict[str, StackRun]) -> None:
-    assert pack_violations("prod", stack_runs["prod"].resources) == []
+def test_prod_reports_nothing(runs: dict[str, StackRun]) -> None:
+    assert pack_violations("prod", runs["prod"].resources) == []
+
+
+def _wildcard_statements(run: StackRun) -> list[tuple[str, str]]:
+    """Return (policy logical name, statement id) of each Resource "*" statement."""
+    found = []
+    for policy in run.of_type("aws:iam/policy:Policy"):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            if "*" in statement["Resource"]:
+                found.append((policy.name, statement["Sid"]))
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_access_uses_wildcard_resources(
+    stack: str, access_runs: dict[str, StackRun]
+) -> None:
+    # The CI roles' Resource "*" statements are what the wildcard-resource rule
+    # accepts in the runs above, so each role must have some.
+    policies = {name for name, _ in _wildcard_statements(access_runs[stack])}
+    assert "ci-deploy-data-policy" in policies
+    assert "ci-preview-data-policy" in policies
 
 
 def test_dev_and_test_relaxations_differ() -> None:

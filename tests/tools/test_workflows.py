@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,10 @@ BIN = Path(sys.executable).parent
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"\buses: (\S+) # v\d+\.\d+\.\d+$")
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@"
+PULUMI_CLI_ACTION = "pulumi/actions@"
+POLICY_PACK = "policy"
+# The commands that run the program, and with it the policy pack.
+STACK_COMMANDS = ("pulumi preview", "pulumi up")
 
 
 def load(name: str) -> dict[Any, Any]:
@@ -150,9 +154,10 @@ def test_deploy_ups_every_stack() -> None:
 
 def test_pulumi_commands_name_stack() -> None:
     # README selects a stack with `pulumi stack select`; CI names it in each command.
+    # `pulumi install` installs the policy pack's requirements and needs no stack.
     for name, job_id, job in all_jobs():
         for line in commands(job):
-            if line.startswith("pulumi "):
+            if line.startswith("pulumi ") and line != "pulumi install":
                 assert re.search(r" --stack (dev|test|prod)\b", line), (name, job_id)
 
 
@@ -173,10 +178,15 @@ def test_deploy_gates_before_up(stack: str) -> None:
     preview = next(
         i
         for i, line in enumerate(lines)
-        if line.startswith(f"pulumi preview --stack {stack} --non-interactive --json >")
+        if line.startswith(
+            f"pulumi preview --stack {stack} --policy-pack policy --non-interactive "
+            "--json >"
+        )
     )
     gate = next(i for i, line in enumerate(lines) if "tools.preview_gate" in line)
-    up = lines.index(f"pulumi up --stack {stack} --yes --non-interactive --diff")
+    up = lines.index(
+        f"pulumi up --stack {stack} --policy-pack policy --yes --non-interactive --diff"
+    )
     # THEN it previews, runs the gate on that preview, and only then runs up
     assert preview < gate < up
     assert f"--stack {stack}" in lines[gate]
@@ -194,6 +204,82 @@ def test_gate_reads_preview_json() -> None:
             )
             gate = next(line for line in lines if "tools.preview_gate" in line)
             assert gate.endswith(written)
+
+
+# --- the policy pack ---------------------------------------------------------------
+
+
+def stacks_checked_by_pack(name: str, command: str) -> set[str]:
+    """Return the stacks whose `command` in a workflow passes the policy pack."""
+    pattern = re.compile(
+        rf"^{re.escape(command)} --stack (\w+) .*--policy-pack {POLICY_PACK}( |$)"
+    )
+    return {
+        match.group(1)
+        for job in jobs(name).values()
+        for line in commands(job)
+        if (match := pattern.match(line))
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "stacks"),
+    [
+        (PULL_REQUEST, "pulumi preview", STACKS),
+        # The deploy workflow previews test and prod for the gate, before up.
+        (DEPLOY, "pulumi preview", ("test", "prod")),
+        (DEPLOY, "pulumi up", STACKS),
+    ],
+)
+def test_pack_checks_every_stack(
+    name: str, command: str, stacks: tuple[str, ...]
+) -> None:
+    assert stacks_checked_by_pack(name, command) == set(stacks)
+
+
+def test_every_stack_command_passes_pack() -> None:
+    for name, job_id, job in all_jobs():
+        for line in commands(job):
+            if line.startswith(STACK_COMMANDS):
+                assert f" --policy-pack {POLICY_PACK} " in line, (name, job_id, line)
+
+
+def _step_index(
+    steps: list[dict[str, Any]], found: Callable[[dict[str, Any]], bool]
+) -> int:
+    return next(i for i, step in enumerate(steps) if found(step))
+
+
+def test_pack_installed_before_use() -> None:
+    for name, job_id, job in all_jobs():
+        steps = job.get("steps", [])
+        runs_pack = [
+            i
+            for i, step in enumerate(steps)
+            if f"--policy-pack {POLICY_PACK}" in str(step.get("run", ""))
+        ]
+        if not runs_pack:
+            continue
+        # GIVEN a job that runs the pack
+        cli = _step_index(
+            steps, lambda step: str(step.get("uses", "")).startswith(PULUMI_CLI_ACTION)
+        )
+        install = _step_index(steps, lambda step: step.get("run") == "pulumi install")
+        # THEN it installs the pack's requirements in the pack's directory, with the
+        # Pulumi CLI, before the first command that runs the pack
+        assert steps[install]["working-directory"] == POLICY_PACK, (name, job_id)
+        assert cli < install < runs_pack[0], (name, job_id)
+
+
+def test_readme_documents_pack_install() -> None:
+    # The workflows install the pack as the README does, in the pack's directory.
+    assert f"(cd {POLICY_PACK} && pulumi install)" in readme_commands()
+
+
+def test_pack_directory_is_pack() -> None:
+    pack = PROJECT_ROOT / POLICY_PACK
+    assert (pack / "PulumiPolicy.yaml").is_file()
+    assert (pack / "requirements.txt").is_file()
 
 
 # --- deploy order and environments -------------------------------------------------
