@@ -16,19 +16,35 @@ from typing import Any
 from pfmon_api import errors
 
 BODY_FIELD = "body"
+# The longest number literal a request body may contain. Every number field of the API
+# fits in far fewer characters (DynamoDB keeps 38 digits), and the bound keeps int()
+# below Python's limit of 4300 digits for converting text to an integer.
+MAX_NUMBER_LENGTH = 100
+# Error messages quote at most this many characters of a duplicate key.
+MAX_QUOTED_KEY = 40
+# A written Decimal must have a magnitude that DynamoDB can store, from 1E-130 to
+# 9.99...E+125, so that its plain notation has at most about 130 digits.
+MIN_WRITTEN_EXPONENT = -130
+MAX_WRITTEN_EXPONENT = 125
+
+
+class _RejectedDocumentError(ValueError):
+    """A parse hook rejected part of the document, with a message safe to return."""
 
 
 def parse_object(text: str) -> dict[str, Any]:
     """Parse a JSON document that must be an object.
 
     Raises `ValidationError` on field "body" for malformed JSON, `NaN` or `Infinity`,
-    a duplicate key, a lone surrogate escape such as "\\ud800", nesting too deep for the
-    parser, or a document that is not an object.
+    a number literal of more than `MAX_NUMBER_LENGTH` characters, a duplicate key, a
+    lone surrogate escape such as "\\ud800", nesting too deep for the parser, or a
+    document that is not an object.
     """
     try:
         document = json.loads(
             text,
-            parse_float=Decimal,
+            parse_float=_parse_decimal,
+            parse_int=_parse_int,
             parse_constant=_reject_constant,
             object_pairs_hook=_object_without_duplicates,
         )
@@ -41,11 +57,8 @@ def parse_object(text: str) -> dict[str, Any]:
         raise errors.ValidationError(
             "request body is nested too deeply", field=BODY_FIELD
         ) from exc
-    except ValueError as exc:
-        # Raised by the hooks below and by int() for integers of more than 4300 digits.
-        raise errors.ValidationError(
-            f"request body is not valid JSON: {exc}", field=BODY_FIELD
-        ) from exc
+    except _RejectedDocumentError as exc:
+        raise errors.ValidationError(str(exc), field=BODY_FIELD) from exc
 
     if not isinstance(document, dict):
         raise errors.ValidationError(
@@ -59,22 +72,36 @@ def parse_object(text: str) -> dict[str, Any]:
 def dumps(value: object) -> str:
     """Write a value of dicts, lists, strings, booleans, None, ints and finite Decimals.
 
-    Raises TypeError for any other type, floats included, and ValueError for a
-    Decimal that is NaN or infinite.
+    A Decimal is written in plain notation with its exact digits, such as 0.0000000001
+    for 1E-10 and 1000 for 1E+3. Raises TypeError for any other type, floats
+    included, and ValueError for a Decimal that is NaN, infinite, or outside the
+    magnitudes from 1E-130 to 9.99...E+125.
     """
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts)
 
 
+def write_decimal(value: Decimal) -> str:
+    """Write a finite Decimal as a JSON number in plain notation, never with "E"."""
+    if not value.is_finite():
+        raise ValueError(f"cannot write {value} as a JSON number")
+    if not value.is_zero() and not (
+        MIN_WRITTEN_EXPONENT <= value.adjusted() <= MAX_WRITTEN_EXPONENT
+    ):
+        raise ValueError(
+            f"cannot write {value} as a JSON number: its magnitude is outside 1E-130 "
+            "to 9.99E+125"
+        )
+    # format(..., "f") keeps every digit, including trailing zeros such as 12.50.
+    return format(value, "f")
+
+
 def _write(value: object, parts: list[str]) -> None:
     if value is None or isinstance(value, bool | int | str):
         parts.append(json.dumps(value))
     elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot write {value} as a JSON number")
-        # str() of a finite Decimal is a valid JSON number, such as 12.50 or 1E+3.
-        parts.append(str(value))
+        parts.append(write_decimal(value))
     elif isinstance(value, Mapping):
         _write_object(value, parts)
     elif isinstance(value, list | tuple):
@@ -104,14 +131,37 @@ def _write_object(value: Mapping[object, object], parts: list[str]) -> None:
 
 
 def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _RejectedDocumentError(
+        f"request body is not valid JSON: {name} is not a JSON number"
+    )
+
+
+def _check_number_length(literal: str) -> None:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _RejectedDocumentError(
+            f"request body contains a number of {len(literal)} characters, more than "
+            f"the maximum of {MAX_NUMBER_LENGTH}: it starts {literal[:20]}..."
+        )
+
+
+def _parse_int(literal: str) -> int:
+    _check_number_length(literal)
+    return int(literal)
+
+
+def _parse_decimal(literal: str) -> Decimal:
+    _check_number_length(literal)
+    return Decimal(literal)
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
         if key in document:
-            raise ValueError(f"duplicate key {key!r}")
+            shown = key if len(key) <= MAX_QUOTED_KEY else f"{key[:MAX_QUOTED_KEY]}..."
+            raise _RejectedDocumentError(
+                f"request body is not valid JSON: duplicate key {shown!r}"
+            )
         document[key] = value
     return document
 

@@ -12,13 +12,16 @@ from hypothesis import strategies as st
 
 from pfmon_api import errors, json_codec
 
-finite_decimals = st.decimals(allow_nan=False, allow_infinity=False)
+# dumps writes magnitudes from 1E-130 to 9.99...E+125, the range DynamoDB stores.
+finite_decimals = st.decimals(allow_nan=False, allow_infinity=False).filter(
+    lambda value: value.is_zero() or -130 <= value.adjusted() <= 125
+)
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | finite_decimals
-    | st.text(st.characters(blacklist_categories=("Cs",))),
+    | st.text(st.characters(codec="utf-8")),
     lambda children: (
         st.lists(children, max_size=4)
         | st.dictionaries(st.text(max_size=8), children, max_size=4)
@@ -44,6 +47,31 @@ def test_dumps_keeps_decimal_digits(value: Decimal) -> None:
 
 def test_dumps_writes_number_not_string() -> None:
     assert json_codec.dumps({"price": Decimal("12.50")}) == '{"price":12.50}'
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1E-10"), "0.0000000001"),
+        (Decimal("1E+3"), "1000"),
+        (Decimal("-2.5E-7"), "-0.00000025"),
+        (Decimal("999999999999.9999999999"), "999999999999.9999999999"),
+        (Decimal("0E-20"), "0.00000000000000000000"),
+    ],
+)
+def test_dumps_writes_plain_notation(value: Decimal, text: str) -> None:
+    assert json_codec.dumps([value]) == f"[{text}]"
+
+
+@given(finite_decimals)
+def test_dumps_never_writes_exponent(value: Decimal) -> None:
+    assert "E" not in json_codec.dumps([value]).upper()
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+126"), Decimal("1E-131")])
+def test_dumps_rejects_extreme_magnitude(value: Decimal) -> None:
+    with pytest.raises(ValueError, match="magnitude"):
+        json_codec.dumps([value])
 
 
 @pytest.mark.parametrize(

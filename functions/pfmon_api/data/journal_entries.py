@@ -45,7 +45,8 @@ _INDEX_ATTRIBUTES = ("openedAtKey", "userSymbol", "userAccount")
 # '$' sorts right after '#', so "<time>$" is above every "<time>#<entryId>".
 _KEY_SEPARATOR = "#"
 _AFTER_SEPARATOR = "$"
-_OPENED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+# re.ASCII: without it, \d also matches non-ASCII digits such as "\u0661".
+_OPENED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
 _CURSOR_VERSION = 1
 
 # Attributes a statistics request reads: the trade and what it is grouped by.

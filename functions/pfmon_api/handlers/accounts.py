@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pfmon_api import errors, http_api, routes
+from pfmon_api import errors, http_api, json_codec, routes
 from pfmon_api.http_api import ApiRequest
 from pfmon_api.logic import accounts
 from pfmon_api.models.accounts import parse_account_create, parse_account_update
@@ -53,10 +53,22 @@ def put_account(request: ApiRequest) -> Response[str]:
 
 
 def archive_account(request: ApiRequest) -> Response[str]:
+    _reject_body(request, "POST /accounts/{accountId}/archive")
     account = accounts.archive_account(
         request.caller.user_id, request.path_parameters["accountId"], datetime.now(UTC)
     )
     return http_api.json_response(HTTPStatus.OK, account.model_dump())
+
+
+def _reject_body(request: ApiRequest, route_key: str) -> None:
+    """Reject a request body other than none, an empty one or the empty object {}."""
+    if not request.event.body:
+        return
+    if request.json_body():
+        raise errors.ValidationError(
+            f"{route_key} takes no request body: send no body or {{}}",
+            field=json_codec.BODY_FIELD,
+        )
 
 
 def _include_archived(request: ApiRequest) -> bool:

@@ -57,7 +57,7 @@ __all__ = [
 DEFAULT_OPTION_MULTIPLIER = Decimal(100)
 
 # "2026-12" or a month code letter with a one- or two-digit year, such as "Z6" or "Z26".
-_CONTRACT_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])|[FGHJKMNQUVXZ]\d{1,2}")
+_CONTRACT_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])|[FGHJKMNQUVXZ][0-9]{1,2}")
 
 
 class TradeInputError(ValueError):

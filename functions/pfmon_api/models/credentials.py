@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from pfmon_api import errors
 from pfmon_api.envelope import Envelope
 from pfmon_api.models.base import ApiModel, parse_request
+from pfmon_api.models.fields import check_display_characters
 from pfmon_api.models.profile import AccountId
 
 LABEL_MAX_LENGTH = 64
@@ -34,13 +35,7 @@ def _check_label(value: str) -> str:
         raise PydanticCustomError(
             "blank_label", "the label must contain a visible character"
         )
-    if not value.isprintable():
-        raise PydanticCustomError(
-            "unprintable_label",
-            "the label must not contain control characters, line breaks or other "
-            "unprintable characters",
-        )
-    return value
+    return check_display_characters(value)
 
 
 def _check_secret_text(value: str) -> str:

@@ -108,8 +108,12 @@ LISTED_FIELDS = tuple(
     name for name in ENTRY_FIELDS if name not in {"executions", "exits"}
 )
 
-# "2026-12", or a month code letter with a one- or two-digit year such as "Z6".
-CONTRACT_MONTH_PATTERN = r"^(\d{4}-(0[1-9]|1[0-2])|[FGHJKMNQUVXZ]\d{1,2})$"
+# "2026-12" with a year from 1970 to 2099 as for times and dates, or a month code
+# letter with a one- or two-digit year such as "Z6". [0-9] because \d also matches
+# non-ASCII digits.
+CONTRACT_MONTH_PATTERN = (
+    r"^((19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])|[FGHJKMNQUVXZ][0-9]{1,2})$"
+)
 
 InstrumentKind = Literal["stock", "option", "future"]
 Side = Literal["buy", "sell"]

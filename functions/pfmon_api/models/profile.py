@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
+from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from pfmon_api import errors
 from pfmon_api.models.base import ApiModel, parse_request
+from pfmon_api.models.fields import check_display_characters, quote_value
 
 DISPLAY_NAME_MAX_LENGTH = 80
 DEFAULT_DISPLAY_NAME = "Trader"
@@ -59,12 +60,7 @@ def _check_display_name(value: str) -> str:
         raise PydanticCustomError(
             "blank_display_name", "the display name must contain a visible character"
         )
-    if any(unicodedata.category(character) == "Cc" for character in value):
-        raise PydanticCustomError(
-            "control_character",
-            "the display name must not contain control characters such as line breaks",
-        )
-    return value
+    return check_display_characters(value)
 
 
 def _check_currency(value: str) -> str:
@@ -77,26 +73,54 @@ def _check_currency(value: str) -> str:
     return value
 
 
+# The areas of the geographic IANA names, such as America in America/New_York. Names
+# outside them, such as "Factory", "EST5EDT", "US/Eastern" or "Etc/GMT+5", are
+# rejected, and so are the zoneinfo file names "localtime", "posixrules", "posix/..."
+# and "right/...", which the tzdata package does not list.
+TIME_ZONE_AREAS = frozenset(
+    {
+        "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic",
+        "Australia", "Europe", "Indian", "Pacific",
+    }
+)  # fmt: skip
+
+
 @functools.cache
-def _time_zone_names() -> frozenset[str]:
-    names = frozenset(zoneinfo.available_timezones())
-    if not names:
-        # NOTE: zoneinfo reads the system's /usr/share/zoneinfo or the tzdata package.
-        # A Lambda image without the first needs tzdata in the deployment package.
+def time_zone_names() -> frozenset[str]:
+    """Return the accepted time zone names: "UTC" and the Area/Location names.
+
+    The names come from the `zones` list of the tzdata package, which the function
+    package vendors, so they do not depend on the zone files of the machine.
+    """
+    try:
+        listed = resources.files("tzdata").joinpath("zones").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise errors.ConfigurationError(
-            "no IANA time zone database found: add the tzdata package to the function"
-        )
-    return names
+            "the tzdata package is missing: add it to the function package"
+        ) from exc
+    names = {
+        name for name in listed.split() if name.split("/", 1)[0] in TIME_ZONE_AREAS
+    }
+    return frozenset(names | {DEFAULT_TIME_ZONE})
 
 
 def _check_time_zone(value: str) -> str:
-    if value not in _time_zone_names():
+    if value not in time_zone_names() or not _loads_time_zone(value):
         raise PydanticCustomError(
             "unknown_time_zone",
-            "'{value}' is not an IANA time zone name such as America/New_York or UTC",
-            {"value": value},
+            "'{value}' is not an IANA time zone name: use UTC or an Area/Location "
+            "name such as America/New_York",
+            {"value": quote_value(value)},
         )
     return value
+
+
+def _loads_time_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _parse_preferences(value: object) -> dict[str, PreferenceValue]:

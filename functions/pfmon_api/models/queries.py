@@ -7,13 +7,19 @@ decoded values in which a repeated name carries its values joined by commas.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pydantic_core import PydanticCustomError
 
 from pfmon_api import errors
 from pfmon_api.models.accounts import ACCOUNT_ID_PATTERN
-from pfmon_api.models.fields import check_single_line, parse_iso_date, parse_timestamp
+from pfmon_api.models.fields import (
+    EARLIEST_TIME,
+    LATEST_TIME,
+    check_single_line,
+    parse_iso_date,
+    parse_timestamp,
+)
 
 _DATE_LENGTH = len("2026-01-31")
 _MAX_VERSION_DIGITS = 18
@@ -58,16 +64,24 @@ def parse_limit(parameters: Mapping[str, str], default: int, maximum: int) -> in
 
 
 def parse_date(parameters: Mapping[str, str], name: str) -> date | None:
-    """Return a parameter written YYYY-MM-DD as a date, or None when it is absent."""
+    """Return a parameter written YYYY-MM-DD, from 1970 to 2099, or None if absent."""
     text = parameters.get(name)
     if text is None:
         return None
     try:
-        return parse_iso_date(text)
+        value = parse_iso_date(text)
     except PydanticCustomError as exc:
         raise errors.ValidationError(
             f"invalid {name} {text[:40]!r}: {exc.message()}", field=name
         ) from exc
+    # A date bound becomes a time in the caller's time zone, and datetime overflows
+    # past 9999-12-31 or before year 1 in UTC. Times are limited to these years too.
+    first, last = EARLIEST_TIME.date(), LATEST_TIME.date() - timedelta(days=1)
+    if not first <= value <= last:
+        raise errors.ValidationError(
+            f"invalid {name} {text!r}: use a date from {first} to {last}", field=name
+        )
+    return value
 
 
 def parse_moment_or_date(
