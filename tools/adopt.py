@@ -48,6 +48,8 @@ if _FUNCTIONS_DIR not in sys.path:
     sys.path.insert(0, _FUNCTIONS_DIR)
 
 from components.settings import (  # noqa: E402
+    _PROJECT_NAME,
+    _REGION,
     ADOPTION_TOLERANCES,
     CONFIG_NAMESPACE,
     TIERS,
@@ -659,6 +661,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_errors(project: str | None, region: str | None) -> list[str]:
+    """Return an error for each --project or --region value that settings reject.
+
+    build_settings applies the same rules, but its messages name the config key and
+    a `pulumi config set` fix, which would mislead for a value given as a flag.
+    """
+    errors = []
+    if project is not None and not _PROJECT_NAME.fullmatch(project):
+        errors.append(
+            f"--project {project!r} is invalid: expected 2 to 20 lowercase letters, "
+            "digits or hyphens, starting with a letter and ending with a letter or "
+            "digit. Fix: pass the prefix of the table names, such as --project "
+            "pfmon, or leave out --project to use projectName of the stack config"
+        )
+    if region is not None and not _REGION.fullmatch(region):
+        errors.append(
+            f"--region {region!r} is invalid: expected an AWS region such as "
+            "us-east-1. Fix: pass the region of the tables, or leave out --region "
+            "to use aws:region of the stack config"
+        )
+    return errors
+
+
 def load_stack_settings(
     env: str, project: str | None, region: str | None
 ) -> StackSettings:
@@ -692,6 +717,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             f"--endpoint-url {endpoint!r} is not an HTTP URL: use a URL such as "
             "http://127.0.0.1:5000"
         )
+    errors = option_errors(options.project, options.region)
+    if errors:
+        parser.error("; ".join(errors))
     try:
         settings = load_stack_settings(options.env, options.project, options.region)
     except ConfigError as error:

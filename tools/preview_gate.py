@@ -28,7 +28,8 @@ exact URN and operation (`delete`, `replace` or `discard`), with a reason and an
 date at most 90 days ahead. An expired entry is an error in test and prod.
 
 Exit status: 0 when nothing blocks (dev warnings included), 1 when a finding or an
-expired entry fails test or prod, 2 when the preview or the allow file cannot be read.
+expired entry fails test or prod, 2 when the preview or the allow file cannot be read or
+the --markdown file cannot be written.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +141,7 @@ EVENT_KEYS = frozenset(
 
 
 class GateInputError(Exception):
-    """The preview or the allow file cannot be read; the message names the file."""
+    """An input or output file that cannot be used; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def load_preview(text: str, source: str) -> Preview:
     if not stripped:
         raise GateInputError(f"{source}: the file is empty; {DIGEST_EXPECTED}")
     try:
-        document = json.loads(stripped)
+        document = _decode_json(stripped, source)
     except json.JSONDecodeError as error:
         if error.msg != "Extra data":
             raise GateInputError(
@@ -254,6 +256,18 @@ def load_preview(text: str, source: str) -> Preview:
             f"{DIGEST_EXPECTED}"
         )
     return _parse_digest(document, source)
+
+
+def _decode_json(text: str, where: str) -> object:
+    """Decode JSON, and report nesting deeper than the recursion limit as bad input."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        # The json decoder recurses once per nested array or object, so input such as
+        # 100,000 "[" exceeds sys.getrecursionlimit() (1,000 by default).
+        raise GateInputError(
+            f"{where}: the JSON is nested too deeply to parse; {DIGEST_EXPECTED}"
+        ) from error
 
 
 def _parse_digest(document: Mapping[str, object], source: str) -> Preview:
@@ -317,7 +331,7 @@ def _parse_event_stream(lines: Sequence[str], source: str) -> Preview:
 
 def _decode_event(line: str, where: str) -> Mapping[str, object]:
     try:
-        event = json.loads(line)
+        event = _decode_json(line, where)
     except json.JSONDecodeError as error:
         raise GateInputError(
             f"{where}: not JSON ({error.msg}); {DIGEST_EXPECTED}"
@@ -465,6 +479,12 @@ def load_allow_file(path: Path, today: date) -> list[AllowEntry]:
         raise GateInputError(
             f"{name}: not valid YAML ({error}); expected a mapping with an "
             "'allowed' list"
+        ) from error
+    except RecursionError as error:
+        # PyYAML composes nested collections recursively, like the json decoder.
+        raise GateInputError(
+            f"{name}: the YAML is nested too deeply to parse; expected a mapping with "
+            "an 'allowed' list"
         ) from error
     if document is None:
         return []
@@ -705,6 +725,63 @@ def _read_source(name: str) -> tuple[str, str]:
         raise GateInputError(f"{name}: cannot be read ({error})") from error
 
 
+def check_allow_option(path: Path) -> None:
+    """Reject an --allow-file path that names no regular file."""
+    expected = (
+        "expected a YAML file with an 'allowed' list, such as "
+        "guardrails/allowed-replacements.yaml"
+    )
+    if path.is_dir():
+        raise GateInputError(f"--allow-file {path}: is a directory; {expected}")
+    if not path.exists():
+        raise GateInputError(
+            f"--allow-file {path}: not found; {expected}, or leave out --allow-file "
+            "to read the default"
+        )
+    if not path.is_file():
+        raise GateInputError(f"--allow-file {path}: not a regular file; {expected}")
+
+
+def check_markdown_option(path: Path) -> None:
+    """Reject a --markdown path that cannot be written, before the preview is read."""
+    where = f"--markdown {path}"
+    if path.is_dir():
+        raise GateInputError(
+            f"{where}: is a directory; pass the path of the file to write, such as "
+            f"{path / 'preview-summary.md'}"
+        )
+    directory = path.parent
+    if directory.exists() and not directory.is_dir():
+        raise GateInputError(
+            f"{where}: {directory} is not a directory; pass a path in an existing "
+            "directory"
+        )
+    if not directory.is_dir():
+        raise GateInputError(
+            f"{where}: directory {directory} does not exist; create it first or pass "
+            "a path in an existing directory"
+        )
+    writable = (
+        os.access(path, os.W_OK)
+        if path.exists()
+        else os.access(directory, os.W_OK | os.X_OK)
+    )
+    if not writable:
+        raise GateInputError(
+            f"{where}: not writable by this user; pass a path in a writable directory"
+        )
+
+
+def write_markdown(path: Path, text: str) -> None:
+    """Write the Markdown summary, or raise GateInputError naming the option."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise GateInputError(
+            f"--markdown {path}: cannot be written ({error.strerror})"
+        ) from error
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.preview_gate", description=__doc__.split("\n")[0]
@@ -743,8 +820,10 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     allow_file: Path = args.allow_file or DEFAULT_ALLOW_FILE
 
     try:
-        if args.allow_file is not None and not allow_file.is_file():
-            raise GateInputError(f"{allow_file}: not found")
+        if args.allow_file is not None:
+            check_allow_option(args.allow_file)
+        if args.markdown is not None:
+            check_markdown_option(args.markdown)
         text, source = _read_source(args.preview)
         preview = load_preview(text, source)
         check_stack(preview, args.stack, source)
@@ -757,7 +836,11 @@ def main(argv: Sequence[str] | None = None, *, today: date | None = None) -> int
     strict = args.stack in STRICT_STACKS
     _print_result(result, strict)
     if args.markdown is not None:
-        args.markdown.write_text(render_markdown(preview, args.stack, result))
+        try:
+            write_markdown(args.markdown, render_markdown(preview, args.stack, result))
+        except GateInputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     return 1 if strict and result.blocking else 0
 
 

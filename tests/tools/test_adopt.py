@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from components.settings import build_settings
+from components.settings import ConfigError, build_settings
 from pfmon_api import tables
 from tools import adopt
 from tools.mock_runtime import StackRun, stack_config
@@ -83,7 +83,9 @@ def create_tables(
         if definition.suffix in skip:
             continue
         request = request_for(definition.suffix, prefix)
-        (change or {}).get(definition.suffix, lambda _: None)(request)
+        edit = (change or {}).get(definition.suffix)
+        if edit is not None:
+            edit(request)
         client.create_table(**request)
 
 
@@ -431,8 +433,10 @@ def test_aws_error_exit_three(
 ) -> None:
     class DeniedClient:
         def describe_table(self, **_: Any) -> Any:
-            error = {"Code": "AccessDeniedException", "Message": "not allowed"}
-            raise ClientError({"Error": error}, "DescribeTable")
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}},
+                "DescribeTable",
+            )
 
     monkeypatch.setattr(adopt, "_client", lambda region, url: DeniedClient())
     code, _ = run_check("--env", "test")
@@ -455,11 +459,15 @@ def test_aws_error_exit_three(
         ),
         (
             ("check", "--env", "test", "--project", "PFMON"),
-            "pfmon:projectName = 'PFMON' is invalid",
+            "--project 'PFMON' is invalid: expected 2 to 20 lowercase letters",
+        ),
+        (
+            ("check", "--env", "test", "--project", "BAD NAME"),
+            "--project 'BAD NAME' is invalid",
         ),
         (
             ("check", "--env", "test", "--region", "moon-1"),
-            "aws:region = 'moon-1' is invalid",
+            "--region 'moon-1' is invalid: expected an AWS region such as us-east-1",
         ),
     ],
 )
@@ -469,6 +477,58 @@ def test_bad_arguments_exit_two(
     code, error = usage_exit(capsys, *args)
     assert code == adopt.EXIT_USAGE
     assert message in error
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fix"),
+    [
+        (
+            "--project",
+            "BAD NAME",
+            "or leave out --project to use projectName of the stack config",
+        ),
+        (
+            "--region",
+            "mars-1",
+            "or leave out --region to use aws:region of the stack config",
+        ),
+    ],
+)
+def test_bad_flag_names_flag(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, fix: str
+) -> None:
+    # WHEN a flag, not the stack config, carries the invalid value
+    code, error = usage_exit(capsys, "check", "--env", "test", option, value)
+    # THEN the message names the flag and its fix, not a config key
+    assert code == adopt.EXIT_USAGE
+    assert f"error: {option} {value!r} is invalid" in error
+    assert fix in error
+    assert "pulumi config set" not in error
+    assert "pfmon:projectName" not in error
+    assert "aws:region" not in error.split("Fix:")[0]
+
+
+def test_flag_rules_match_settings() -> None:
+    # GIVEN values that build_settings accepts and rejects as the test stack's config
+    values = {
+        key.split(":", 1)[1]: value
+        for key, value in stack_config("test").items()
+        if key.startswith("pfmon:")
+    }
+    for project in ("pfmon", "tj", "a1-b2", "BAD NAME", "pfmon-", "1pfmon", "p"):
+        accepted = not adopt.option_errors(project, None)
+        assert accepted == _settings_accept(values, project, REGION), project
+    for region in ("us-east-1", "us-gov-west-1", "mars-1", "us-east-1a", "EU-WEST-1"):
+        accepted = not adopt.option_errors(None, region)
+        assert accepted == _settings_accept(values, "pfmon", region), region
+
+
+def _settings_accept(values: dict[str, str], project: str, region: str) -> bool:
+    try:
+        build_settings({**values, "projectName": project}, "test", region)
+    except ConfigError:
+        return False
+    return True
 
 
 # An emulator reached through --endpoint-url

@@ -14,6 +14,10 @@ from tools import preview_gate
 from tools.mock_runtime import StackRun
 
 TODAY = date(2026, 6, 1)
+# Deeper than sys.getrecursionlimit() (1,000), so a recursive parser fails on it.
+# PyYAML is slow to fail past the limit (its scanner is pure Python), so one case.
+DEEP = 100_000
+YAML_DEEP = 2_000
 STATEFUL_TYPES = (
     "aws:dynamodb/table:Table",
     "aws:cognito/userPool:UserPool",
@@ -371,6 +375,10 @@ def test_duplicate_entry_exit_2(
         ("allowed: [\n", "not valid YAML"),
         ("- urn: x\n", "expected a mapping with only the key 'allowed'"),
         ("allowed: {urn: x}\n", "'allowed' is invalid; expected a list"),
+        (
+            "allowed: " + "[" * YAML_DEEP + "]" * YAML_DEEP,
+            "the YAML is nested too deeply to parse",
+        ),
     ],
 )
 def test_malformed_allow_file_exit_2(
@@ -410,7 +418,26 @@ def test_explicit_allow_file_missing(
     missing = tmp_path / "absent.yaml"
     args = ["--stack", "prod", "--allow-file", str(missing), str(preview)]
     assert preview_gate.main(args, today=TODAY) == 2
-    assert capsys.readouterr().err == f"error: {missing}: not found\n"
+    assert capsys.readouterr().err == (
+        f"error: --allow-file {missing}: not found; expected a YAML file with an "
+        "'allowed' list, such as guardrails/allowed-replacements.yaml, or leave out "
+        "--allow-file to read the default\n"
+    )
+
+
+def test_allow_file_directory_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps(digest("prod")))
+    args = ["--stack", "prod", "--allow-file", str(tmp_path), str(preview)]
+    assert preview_gate.main(args, today=TODAY) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: --allow-file {tmp_path}: is a directory; expected a YAML file with "
+        "an 'allowed' list, such as guardrails/allowed-replacements.yaml\n"
+    )
 
 
 # --- malformed preview input -------------------------------------------------------
@@ -427,6 +454,9 @@ def test_explicit_allow_file_missing(
         ('{"steps": [{"urn": "urn:pulumi:prod::p::t::n"}]}', "has no 'op' string"),
         ('{"steps": [{"op": "create"}]}', "has no 'urn' string"),
         ('{"steps": [{"op": "create", "urn": "table"}]}', "is not a Pulumi URN"),
+        ("[" * DEEP, "the JSON is nested too deeply to parse"),
+        ("[" * DEEP + "]" * DEEP, "the JSON is nested too deeply to parse"),
+        ('{"steps": ' + "[" * DEEP, "the JSON is nested too deeply to parse"),
     ],
 )
 def test_malformed_preview_exit_2(
@@ -528,6 +558,17 @@ def test_event_stream_bad_line_exit_2(
     assert "line 3: not JSON" in err
 
 
+def test_event_stream_deep_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a stream whose first event is valid, so the digest parse stops after it
+    stream = event_stream() + "[" * DEEP + "\n"
+    code, out, err = run_gate(tmp_path, "prod", stream, capsys)
+    assert code == 2
+    assert out == ""
+    assert "line 3: the JSON is nested too deeply to parse" in err
+
+
 def test_stdin_input(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -587,6 +628,92 @@ def test_markdown_passed_verdict(
     text = summary.read_text()
     assert "Destructive-change gate: **passed**." in text
     assert "No resource changes." in text
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_markdown_missing_dir_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str
+) -> None:
+    # GIVEN a clean preview and a --markdown path in a directory that does not exist
+    summary = tmp_path / "absent" / "summary.md"
+    code, out, err = run_gate(
+        tmp_path, stack, digest(stack), capsys, "--markdown", str(summary)
+    )
+    # THEN the gate stops before evaluating, with one line naming option and path
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"error: --markdown {summary}: directory {summary.parent} does not exist; "
+        "create it first or pass a path in an existing directory\n"
+    )
+    assert not summary.parent.exists()
+
+
+def test_markdown_parent_is_file_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = tmp_path / "notes.txt"
+    parent.write_text("")
+    summary = parent / "summary.md"
+    code, _, err = run_gate(
+        tmp_path, "prod", digest("prod"), capsys, "--markdown", str(summary)
+    )
+    assert code == 2
+    assert err == (
+        f"error: --markdown {summary}: {parent} is not a directory; pass a path in "
+        "an existing directory\n"
+    )
+
+
+def test_markdown_directory_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_gate(
+        tmp_path, "prod", digest("prod"), capsys, "--markdown", str(tmp_path)
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: --markdown {tmp_path}: is a directory; ")
+
+
+def test_markdown_checked_before_preview(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a preview that would block, and a --markdown path that cannot be written
+    summary = tmp_path / "absent" / "summary.md"
+    preview = digest("prod", step("delete", urn("prod")))
+    code, out, err = run_gate(
+        tmp_path, "prod", preview, capsys, "--markdown", str(summary)
+    )
+    # THEN no finding is printed: the option error comes first
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: --markdown {summary}: ")
+
+
+def test_markdown_write_failure_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a disk that fills up after the up-front check passed
+    summary = tmp_path / "summary.md"
+    real_write_text = Path.write_text
+
+    def write_text(path: Path, text: str, *args: Any, **kwargs: Any) -> int:
+        if path == summary:
+            raise OSError(28, "No space left on device")
+        return real_write_text(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    code, out, err = run_gate(
+        tmp_path, "prod", digest("prod"), capsys, "--markdown", str(summary)
+    )
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"error: --markdown {summary}: cannot be written (No space left on device)\n"
+    )
 
 
 # --- the program's own stateful resources ------------------------------------------

@@ -8,6 +8,8 @@ replaces the item with identical content, so the target ends with no duplicates.
 
 The file is replaced atomically (temporary file, fsync, rename, fsync of the
 directory), so a crash leaves either the previous or the next state, never a torn one.
+The keys it stores are user data, so the file is readable by its owner only (mode
+0600, from tempfile.mkstemp) and the directory created for it has mode 0700.
 """
 
 from __future__ import annotations
@@ -98,6 +100,10 @@ class Checkpoint:
             for table in run.tables
         }
         checkpoint = cls(path=path, run=run, tables=tables)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(path, exc) from exc
         checkpoint.save()
         return checkpoint
 
@@ -213,7 +219,17 @@ class Checkpoint:
                 for table, segments in self.tables.items()
             },
         }
-        write_atomically(self.path, json.dumps(document, indent=2) + "\n")
+        try:
+            write_atomically(self.path, json.dumps(document, indent=2) + "\n")
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from exc
+
+
+def _unwritable(path: Path, exc: OSError) -> CheckpointError:
+    return CheckpointError(
+        f"checkpoint {path} cannot be written ({exc.strerror or exc}): make its "
+        "directory writable or pass another --checkpoint"
+    )
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pfmon_api import tables
 from tools.migrate import schema
-from tools.migrate.aws import Endpoint, client, resolve_endpoint
+from tools.migrate.aws import Endpoint, client, endpoint_options, resolve_endpoint
 from tools.migrate.copy_engine import (
     CREDENTIALS_SUFFIX,
     CopyOptions,
@@ -49,6 +50,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_SEGMENTS = 4
 DEFAULT_TIMEOUT_MINUTES = 240
+# A checkpoint stores table keys (user ids), so by default it goes to a directory that
+# .gitignore lists, below the current directory.
+CHECKPOINT_DIRECTORY = Path(".migrate")
 
 logger = logging.getLogger("tools.migrate")
 
@@ -123,8 +127,8 @@ def _add_copy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     parser.add_argument(
         "--checkpoint",
-        help="checkpoint file (default: migrate-<project>-<source>-to-<target>"
-        ".checkpoint.json in the current directory)",
+        help="checkpoint file, which stores table keys (default: .migrate/migrate-"
+        "<project>-<source>-to-<target>.checkpoint.json in the current directory)",
     )
     parser.add_argument(
         "--resume",
@@ -299,9 +303,11 @@ def copy_options(args: argparse.Namespace) -> CopyOptions:
             "--dry-run and --resume cannot be combined: a dry run reads the whole "
             "source. Leave out one of them"
         )
-    checkpoint = Path(
-        args.checkpoint
-        or f"migrate-{args.project}-{source}-to-{target}.checkpoint.json"
+    checkpoint = (
+        Path(args.checkpoint)
+        if args.checkpoint
+        else CHECKPOINT_DIRECTORY
+        / f"migrate-{args.project}-{source}-to-{target}.checkpoint.json"
     )
     endpoint = resolve_endpoint(args.region, args.endpoint_url)
     schema.table_pairs(args.project, source, target, definitions)
@@ -386,11 +392,35 @@ def run_copy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise
     if summaries:
         out.write(render_summary(summaries) + "\n")
-    out.write(
-        f"copy complete. Check it with: python -m tools.migrate verify "
-        f"--source-env {options.source_env} --target-env {options.target_env}\n"
-    )
+    out.write(f"copy complete. Check it with: {verify_command(options)}\n")
     return EXIT_OK
+
+
+def verify_command(options: CopyOptions) -> str:
+    """Return the verify command for a copy, with every option that selects tables.
+
+    The region is always spelled out, so that the command does not depend on the
+    AWS configuration of the shell it is pasted into.
+    """
+    arguments = [
+        "python",
+        "-m",
+        "tools.migrate",
+        "verify",
+        "--source-env",
+        options.source_env,
+        "--target-env",
+        options.target_env,
+        "--project",
+        options.project,
+        *endpoint_options(options.endpoint),
+    ]
+    if options.tables != tables.TABLES:
+        suffixes = ",".join(definition.suffix for definition in options.tables)
+        arguments += ["--tables", suffixes]
+    if options.reencrypt_key_arn is not None:
+        arguments.append("--reencrypted-credentials")
+    return shlex.join(arguments)
 
 
 def run_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -435,12 +465,7 @@ def run_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def drill_options(args: argparse.Namespace, now: datetime) -> DrillOptions:
     """Validate the drill options, raising UsageError on the first invalid one."""
     environment = schema.check_environment("--env", args.env)
-    definitions = schema.parse_table_list(args.table)
-    if len(definitions) != 1:
-        raise UsageError(
-            f"--table {args.table!r} must name exactly one table: use one of "
-            f"{', '.join(schema.TABLES_BY_SUFFIX)}"
-        )
+    definition = schema.parse_table("--table", args.table)
     if args.point_in_time is not None:
         source = RestoreSource(
             "point-in-time", point_in_time=parse_point_in_time(args.point_in_time, now)
@@ -465,7 +490,7 @@ def drill_options(args: argparse.Namespace, now: datetime) -> DrillOptions:
     return DrillOptions(
         project=args.project,
         environment=environment,
-        table=definitions[0],
+        table=definition,
         source=source,
         target_name=args.target_name,
         kms_key_arn=args.kms_key_arn,
@@ -503,7 +528,8 @@ def run_drill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "drill started: %s from %s", options.source_name, options.source.describe()
     )
     result = drill.run()
-    return EXIT_OK if render_drill(result, options, out) else EXIT_FAILED
+    passed = render_drill(result, options, out, endpoint=endpoint)
+    return EXIT_OK if passed else EXIT_FAILED
 
 
 _COMMANDS = {"copy": run_copy, "verify": run_verify, "drill": run_drill}

@@ -18,6 +18,7 @@ explained. They fail the drill only with `strict`.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from pfmon_api import tables
 from tools.migrate import schema
+from tools.migrate.aws import Endpoint, endpoint_options
 from tools.migrate.errors import RestoreError
 from tools.migrate.progress import Progress
 from tools.migrate.verify import TableComparison, compare_tables, render_comparison
@@ -309,8 +311,14 @@ class Drill:
         self._sleep(self.options.poll_seconds)
 
 
-def render_drill(result: DrillResult, options: DrillOptions, out: TextIO) -> bool:
-    """Write the drill report and return whether the drill passes."""
+def render_drill(
+    result: DrillResult, options: DrillOptions, out: TextIO, *, endpoint: Endpoint
+) -> bool:
+    """Write the drill report and return whether the drill passes.
+
+    The delete command it prints carries the drill's region and endpoint, so that
+    pasting it never reaches another region or, after an emulator run, AWS itself.
+    """
     comparison = result.comparison
     out.write(
         f"drill: restored {comparison.source_name} from "
@@ -323,8 +331,18 @@ def render_drill(result: DrillResult, options: DrillOptions, out: TextIO) -> boo
             "Items written, changed or deleted since then show as differences and "
             "do not by themselves mean the backup is bad.\n"
         )
+    delete = shlex.join(
+        [
+            "aws",
+            "dynamodb",
+            "delete-table",
+            "--table-name",
+            result.target_name,
+            *endpoint_options(endpoint),
+        ]
+    )
     out.write(
         f"The drill table {result.target_name} remains and is billed. Delete it "
-        f"when done: aws dynamodb delete-table --table-name {result.target_name}\n"
+        f"when done: {delete}\n"
     )
     return comparison.equal or not options.strict

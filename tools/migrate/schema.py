@@ -107,6 +107,23 @@ def parse_table_list(value: str | None) -> tuple[tables.TableDefinition, ...]:
     )
 
 
+def parse_table(option: str, value: str) -> tables.TableDefinition:
+    """Return the definition of one table suffix, such as JournalEntries."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if len(names) > 1:
+        raise UsageError(
+            f"{option} {value!r} must name exactly one table: use one of "
+            f"{', '.join(TABLES_BY_SUFFIX)}"
+        )
+    definition = TABLES_BY_SUFFIX.get(value.strip())
+    if definition is None:
+        raise UsageError(
+            f"{option} {value!r} is not a table suffix: use one of "
+            f"{', '.join(TABLES_BY_SUFFIX)}"
+        )
+    return definition
+
+
 def table_pairs(
     project: str,
     source_env: str,

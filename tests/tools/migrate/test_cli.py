@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.settings import TIERS
+from components.settings import TIERS, ConfigError, build_settings
 from tests.tools.migrate.helpers import REGION, scan_all, seed
 from tools.migrate import schema
-from tools.migrate.aws import Endpoint, client
-from tools.migrate.cli import main
+from tools.migrate.aws import REGION_FORMAT, Endpoint, client
+from tools.migrate.cli import CHECKPOINT_DIRECTORY, main
 from tools.migrate.sample_data import sample_tables
+from tools.mock_runtime import stack_config
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 
 # Every test runs under moto, so a command that passes validation by mistake calls
 # the emulator and never AWS.
@@ -31,6 +36,38 @@ def _run(arguments: list[str]) -> tuple[int, str, str]:
 
 def test_environments_match_stacks() -> None:
     assert tuple(TIERS) == schema.ENVIRONMENTS
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "us-east-1",
+        "eu-central-2",
+        "us-gov-west-1",
+        "ap-southeast-5",
+        "mars-1",
+        "US-EAST-1",
+        "us-east-1a",
+        "us-east",
+        "local",
+    ],
+)
+def test_region_rule_matches_settings(region: str) -> None:
+    # GIVEN the test stack's config, which components.settings validates
+    config = stack_config("test")
+    values = {
+        key.split(":", 1)[1]: value
+        for key, value in config.items()
+        if key.startswith("pfmon:")
+    }
+    try:
+        build_settings(values, "test", region)
+    except ConfigError:
+        settings_accepts = False
+    else:
+        settings_accepts = True
+    # THEN the migration tools accept exactly the regions the program accepts
+    assert bool(REGION_FORMAT.fullmatch(region)) == settings_accepts
 
 
 @pytest.mark.parametrize(
@@ -109,7 +146,25 @@ def test_environments_match_stacks() -> None:
         ),
         (
             ["drill", "--env=prod", "--table=UserProfiles,AccountData", "--latest"],
-            "must name exactly one table",
+            "--table 'UserProfiles,AccountData' must name exactly one table",
+        ),
+        (
+            ["drill", "--env=prod", "--table=Nope", "--latest"],
+            "--table 'Nope' is not a table suffix: use one of UserProfiles, "
+            "JournalEntries, UserCredentials, AccountData",
+        ),
+        (
+            ["drill", "--env=prod", "--table=", "--latest"],
+            "--table '' is not a table suffix",
+        ),
+        ([*COPY, "--region=mars-1"], "--region 'mars-1' is invalid: use an AWS"),
+        (
+            ["verify", "--source-env=test", "--target-env=prod", "--region=mars-1"],
+            "--region 'mars-1' is invalid",
+        ),
+        (
+            ["drill", "--env=prod", "--table=JournalEntries", "--latest", "--region=x"],
+            "--region 'x' is invalid",
         ),
         (
             [
@@ -179,6 +234,25 @@ def test_invalid_option_exits_2(arguments: list[str], expected: str) -> None:
     assert status == 2
     assert expected in err
     assert out == ""
+
+
+def test_drill_table_error_names_option() -> None:
+    status, _, err = _run(["drill", "--env=prod", "--table=Nope", "--latest"])
+    assert status == 2
+    assert "--tables" not in err
+
+
+def test_configured_region_invalid_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN no --region and an AWS configuration whose region is not a region name
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "mars-1")
+    status, out, err = _run(COPY)
+    assert status == 2
+    assert out == ""
+    assert err == (
+        "error: the AWS configuration sets the region 'mars-1', which is invalid: "
+        "pass --region, such as --region us-east-1, or correct AWS_REGION, "
+        "AWS_DEFAULT_REGION or the profile's region\n"
+    )
 
 
 def test_missing_region_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,3 +370,60 @@ def test_failed_copy_names_resume(tables_created: Any, tmp_path: Path) -> None:
     assert "copy stopped, progress saved in" in err
     assert "then run the same command with --resume" in err
     assert checkpoint.exists()
+
+
+def test_default_checkpoint_ignored_dir(
+    tables_created: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a copy run without --checkpoint from a working directory
+    seed(tables_created, "test", sample_tables({"UserProfiles": 2}))
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _run([*COPY, "--tables=UserProfiles"])
+    assert status == 0, err
+    # THEN the checkpoint is in the ignored directory, readable by its owner only
+    checkpoint = tmp_path / ".migrate" / "migrate-pfmon-test-to-prod.checkpoint.json"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".migrate"]
+    assert stat.S_IMODE(checkpoint.stat().st_mode) == 0o600
+    assert stat.S_IMODE(checkpoint.parent.stat().st_mode) == 0o700
+    assert json.loads(checkpoint.read_text())["run"]["tables"] == ["UserProfiles"]
+
+
+def test_checkpoint_dir_git_ignored() -> None:
+    lines = (REPOSITORY_ROOT / ".gitignore").read_text().splitlines()
+    assert f"{CHECKPOINT_DIRECTORY}/" in lines
+
+
+def test_unwritable_checkpoint_exits_1(tables_created: Any, tmp_path: Path) -> None:
+    # GIVEN a --checkpoint whose directory is a file
+    parent = tmp_path / "notes.txt"
+    parent.write_text("")
+    checkpoint = parent / "run.json"
+    seed(tables_created, "test", sample_tables({"UserProfiles": 2}))
+    status, _, err = _run(
+        [*COPY, "--tables=UserProfiles", f"--checkpoint={checkpoint}"]
+    )
+    assert status == 1
+    assert f"error: checkpoint {checkpoint} cannot be written (" in err
+    assert "make its directory writable or pass another --checkpoint" in err
+    assert scan_all(tables_created, "pfmon-prod-UserProfiles") == []
+
+
+def test_copy_hint_repeats_selection(tables_created: Any, tmp_path: Path) -> None:
+    # GIVEN a copy of two tables that re-encrypts credentials
+    key_arn = client("kms", Endpoint(REGION)).create_key()["KeyMetadata"]["Arn"]
+    status, out, err = _run(
+        [
+            *COPY,
+            "--tables=UserCredentials,AccountData",
+            "--reencrypt-credentials",
+            f"--target-key-arn={key_arn}",
+            f"--checkpoint={tmp_path / 'run.json'}",
+        ]
+    )
+    assert status == 0, err
+    # THEN the hint names the region, the project, the tables and the re-encryption
+    assert out.splitlines()[-1] == (
+        "copy complete. Check it with: python -m tools.migrate verify "
+        "--source-env test --target-env prod --project pfmon --region us-east-1 "
+        "--tables UserCredentials,AccountData --reencrypted-credentials"
+    )

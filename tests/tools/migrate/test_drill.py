@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from tools.migrate.drill import (
     Drill,
     DrillOptions,
     RestoreSource,
+    default_target_name,
     point_in_time_request,
     render_drill,
     restore_job_request,
@@ -27,6 +31,9 @@ SOURCE = "pfmon-prod-JournalEntries"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DRILL_TABLE = f"{SOURCE}-drill-20260102T030405Z"
 RECOVERY_POINT = "arn:aws:backup:us-east-1:123456789012:recovery-point:1EB3B5E7-9EB0"
+RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "restore-runbook.md"
+# The table names that the runbook's permissions table grants for restored tables.
+DRILL_SCOPE = "pfmon-prod-*-drill-*"
 
 
 @pytest.fixture
@@ -137,7 +144,7 @@ def test_drill_reports_later_writes(
     # WHEN the drill runs
     result = Drill(options, recording, now=lambda: NOW).run()
     out = io.StringIO()
-    passed = render_drill(result, options, out)
+    passed = render_drill(result, options, out, endpoint=Endpoint(REGION))
     # THEN both items are reported, explained, and the drill still passes
     report = out.getvalue()
     assert not result.comparison.equal
@@ -146,11 +153,31 @@ def test_drill_reports_later_writes(
     assert "changed: " in report
     assert "(attributes: notes)" in report
     assert "do not by themselves mean the backup is bad" in report
-    assert f"aws dynamodb delete-table --table-name {DRILL_TABLE}" in report
+    assert (
+        f"aws dynamodb delete-table --table-name {DRILL_TABLE} --region {REGION}\n"
+        in report
+    )
     assert passed
     # AND with strict it fails
     strict = _options(RestoreSource("latest"), strict=True)
-    assert not render_drill(result, strict, io.StringIO())
+    assert not render_drill(result, strict, io.StringIO(), endpoint=Endpoint(REGION))
+
+
+def test_drill_delete_hint_emulator(
+    tables_created: Any, prod_entries: list[Any]
+) -> None:
+    # GIVEN a drill against an emulator at an endpoint URL
+    options = _options(RestoreSource("latest"))
+    result = Drill(options, tables_created, now=lambda: NOW).run()
+    emulator = Endpoint("eu-west-1", "http://127.0.0.1:5100")
+    out = io.StringIO()
+    render_drill(result, options, out, endpoint=emulator)
+    # THEN the delete command targets the same region and emulator, not AWS
+    last_line = out.getvalue().splitlines()[-1]
+    assert last_line.endswith(
+        f"when done: aws dynamodb delete-table --table-name {DRILL_TABLE} "
+        "--region eu-west-1 --endpoint-url http://127.0.0.1:5100"
+    )
 
 
 def test_drill_rejects_pitr_off(tables_created: Any) -> None:
@@ -347,4 +374,21 @@ def test_drill_command_latest(tables_created: Any, prod_entries: list[Any]) -> N
         "drill: restored pfmon-prod-JournalEntries from the latest restorable" in report
     )
     assert "JournalEntries: equal, 30 items" in report
-    assert "aws dynamodb delete-table --table-name d-1" in report
+    assert f"aws dynamodb delete-table --table-name d-1 --region {REGION}\n" in report
+
+
+def test_runbook_tables_in_drill_scope() -> None:
+    text = RUNBOOK.read_text()
+    live = {f"pfmon-prod-{definition.suffix}" for definition in tables.TABLES}
+    # GIVEN the permissions table's scope for restored tables
+    assert f"`{DRILL_SCOPE}`" in text
+    # THEN the drill's default name falls inside it
+    assert fnmatchcase(default_target_name(SOURCE, NOW), DRILL_SCOPE)
+    # AND so does the example name the runbook's commands use
+    restored = re.search(r"^RESTORED=(\S+)", text, re.MULTILINE)
+    assert restored is not None
+    assert fnmatchcase(restored.group(1), DRILL_SCOPE)
+    # AND every command names a live table or that example, never another name
+    names = re.findall(r"--(?:target|table)-name[ =]+(\S+)", text)
+    outside = [name for name in names if name not in live and name != '"$RESTORED"']
+    assert outside == []
