@@ -4,8 +4,9 @@
     python -m tools.local --reset          # start with empty tables and user pool
     python -m tools.local --api-port 8080  # or PFMON_LOCAL_API_PORT=8080
 
-Exit status: 0 after a clean stop, 2 when a port or the data directory is in use,
-1 when the stored state or the dev stack's config cannot be used.
+Exit status: 0 after a clean stop. 2 for an invalid option, a port in use, or a data
+directory that is in use or cannot be used. 1 when the stored state or the dev
+stack's config cannot be used.
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from pathlib import Path
 from types import FrameType
 
 from tools.local.endpoints import DEFAULT_DATA_DIR, Endpoints
-from tools.local.persistence import DataDirLockedError, JournalError
+from tools.local.persistence import (
+    DataDirLockedError,
+    DataDirUnusableError,
+    JournalError,
+)
 from tools.local.reservation import Options, PortOption, Reservation
 from tools.local.servers import PortInUseError
 
+EXIT_USAGE = 2
 EXIT_IN_USE = 2
 EXIT_UNUSABLE = 1
 
@@ -37,6 +43,10 @@ DEFAULT_SITE_PORT = 5300
 _RECORD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__
 ) | {"message", "asctime"}
+
+
+class UsageError(Exception):
+    """An option or environment variable has an invalid value."""
 
 
 class ExtraFieldsFormatter(logging.Formatter):
@@ -70,13 +80,28 @@ def _env_port(name: str, default: int) -> int:
     try:
         return _port(value)
     except argparse.ArgumentTypeError as exc:
-        raise SystemExit(f"error: {name}: {exc}") from None
+        raise UsageError(f"{name}: {exc}") from None
+
+
+def _reject_shared_ports(ports: Sequence[PortOption]) -> None:
+    """Raise UsageError if two servers are set to the same port other than 0."""
+    for index, first in enumerate(ports):
+        for second in ports[index + 1 :]:
+            if first.port == second.port != 0:
+                raise UsageError(
+                    f"{first.option} ({first.env_var}) and {second.option} "
+                    f"({second.env_var}) are both set to port {first.port}, but "
+                    "each server needs its own port. Choose different ports, or 0 "
+                    "for a free one."
+                )
 
 
 def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     """Parse the command line into the options and the verbose flag.
 
-    Each option's default comes from its environment variable, if set.
+    Each option's default comes from its environment variable, if set. Raise
+    UsageError for an invalid environment variable or two servers on one port;
+    argparse itself exits with status 2 for an invalid option.
     """
     parser = argparse.ArgumentParser(
         prog="python -m tools.local",
@@ -120,16 +145,16 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
         "--verbose", action="store_true", help="log every emulator request"
     )
     args = parser.parse_args(argv)
+    emulator = PortOption(
+        "emulator", "AWS emulator", args.emulator_port, "--emulator-port", ports[0][1]
+    )
+    api = PortOption("api", "HTTP API", args.api_port, "--api-port", ports[1][1])
+    site = PortOption("site", "site", args.site_port, "--site-port", ports[2][1])
+    _reject_shared_ports((emulator, api, site))
     return Options(
-        emulator=PortOption(
-            "emulator",
-            "AWS emulator",
-            args.emulator_port,
-            "--emulator-port",
-            ports[0][1],
-        ),
-        api=PortOption("api", "HTTP API", args.api_port, "--api-port", ports[1][1]),
-        site=PortOption("site", "site", args.site_port, "--site-port", ports[2][1]),
+        emulator=emulator,
+        api=api,
+        site=site,
         data_dir=args.data_dir.resolve(),
         reset=args.reset,
         site_dir=args.site_dir.resolve() if args.site_dir else None,
@@ -177,8 +202,21 @@ def banner(endpoints: Endpoints, reset: bool) -> str:
     return "\n".join(lines)
 
 
+def exit_status(error: Exception) -> int:
+    """Return the exit status of a start that failed with this error."""
+    if isinstance(error, UsageError | DataDirUnusableError):
+        return EXIT_USAGE
+    if isinstance(error, PortInUseError | DataDirLockedError):
+        return EXIT_IN_USE
+    return EXIT_UNUSABLE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    options, verbose = parse_options(argv)
+    try:
+        options, verbose = parse_options(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exit_status(exc)
     configure_logging(verbose)
     logger = logging.getLogger("pfmon.local")
 
@@ -194,9 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     reservation = Reservation(options)
     try:
         reservation.acquire()
-    except (PortInUseError, DataDirLockedError) as exc:
+    except (PortInUseError, JournalError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_IN_USE
+        return exit_status(exc)
 
     # Loaded only now, so that a port in use is reported before this second of imports.
     from components.settings import ConfigError  # noqa: PLC0415
@@ -206,12 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment = LocalEnvironment(reservation)
     try:
         endpoints = environment.start()
-    except PortInUseError as exc:
+    except (PortInUseError, StateDriftError, JournalError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_IN_USE
-    except (StateDriftError, JournalError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return exit_status(exc)
 
     print(banner(endpoints, options.reset), flush=True)
     stop_requested.wait()

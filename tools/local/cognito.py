@@ -11,10 +11,17 @@ moto stores a pool's Lambda triggers but never invokes them. `PostConfirmationTr
 is an emulator hook that does what Cognito does after a successful ConfirmSignUp,
 AdminConfirmSignUp or ConfirmForgotPassword: it invokes the pool's post-confirmation
 function with a Cognito trigger event before the response is sent.
+
+moto 5.2.5 stores `UsernameConfiguration` but matches usernames and e-mail addresses
+case-sensitively. `UsernameNormalizer` is an emulator rewriter that lowercases them in
+every request to a case-insensitive pool, so `Ann@Example.com` and `ann@example.com`
+are one user, as in Cognito.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +63,13 @@ VERIFICATION_MESSAGE = (
     "If you did not sign up for PFMON, ignore this e-mail."
 )
 _PAGE_SIZE = 60
+# Request fields whose value is a username, by the object that contains them: the
+# request itself, or one of its maps.
+USERNAME_FIELDS = {
+    None: "Username",
+    "AuthParameters": "USERNAME",
+    "ChallengeResponses": "USERNAME",
+}
 
 
 @dataclass(frozen=True)
@@ -332,6 +346,134 @@ def post_confirmation_event(
     }
 
 
+def find_pool_of_client(emulator: Emulator, client_id: str) -> str | None:
+    """Return the id of the pool that has this app client, or None."""
+    listing = emulator.call(COGNITO, "ListUserPools", {"MaxResults": _PAGE_SIZE})
+    for pool in listing.get("UserPools", []):
+        try:
+            emulator.call(
+                COGNITO,
+                "DescribeUserPoolClient",
+                {"UserPoolId": pool["Id"], "ClientId": client_id},
+            )
+        except EmulatorCallError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+            continue
+        return str(pool["Id"])
+    return None
+
+
+def pool_of_token(token: str) -> str | None:
+    """Return the pool id in a token's `iss` claim, without verifying the token.
+
+    Only for routing a request: moto verifies the token itself.
+    """
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        )
+    except (IndexError, ValueError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    if not isinstance(issuer, str) or "/" not in issuer:
+        return None
+    return issuer.rsplit("/", 1)[-1]
+
+
+def lowercase_usernames(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of a Cognito request body with usernames and the `email`
+    attribute in lower case."""
+    lowered = dict(body)
+    for container, field in USERNAME_FIELDS.items():
+        parent = lowered if container is None else lowered.get(container)
+        if not isinstance(parent, dict) or not isinstance(parent.get(field), str):
+            continue
+        if container is not None:
+            parent = lowered[container] = dict(parent)
+        parent[field] = parent[field].lower()
+    attributes = lowered.get("UserAttributes")
+    if isinstance(attributes, list):
+        lowered["UserAttributes"] = [_lowercase_email(item) for item in attributes]
+    return lowered
+
+
+def _lowercase_email(attribute: Any) -> Any:
+    if (
+        isinstance(attribute, dict)
+        and attribute.get("Name") == "email"
+        and isinstance(attribute.get("Value"), str)
+    ):
+        return {**attribute, "Value": attribute["Value"].lower()}
+    return attribute
+
+
+class UsernameNormalizer:
+    """Emulator rewriter that lowercases usernames and e-mail addresses in requests
+    to a user pool created with `UsernameConfiguration.CaseSensitive` false.
+
+    The pool comes from the request's UserPoolId, its ClientId or the issuer of its
+    AccessToken. Both lookups are cached: a pool keeps its client ids and its case
+    sensitivity for life.
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+        self._pool_of_client: dict[str, str] = {}
+        self._case_insensitive: dict[str, bool] = {}
+
+    def __call__(self, request: EmulatorRequest) -> EmulatorRequest:
+        if not request.is_cognito:
+            return request
+        body = request.json()
+        lowered = lowercase_usernames(body)
+        if lowered == body:
+            return request
+        try:
+            pool_id = self._pool_id(body)
+            if pool_id is None or not self._is_case_insensitive(pool_id):
+                return request
+        except EmulatorCallError as exc:
+            # moto then receives the request as sent, and responds to it.
+            logger.warning(
+                "user pool lookup failed, username case kept",
+                extra={"action": request.action, "error": str(exc)},
+            )
+            return request
+        return request.with_json(lowered)
+
+    def _pool_id(self, body: Mapping[str, Any]) -> str | None:
+        if isinstance(body.get("UserPoolId"), str):
+            return str(body["UserPoolId"])
+        client_id = body.get("ClientId")
+        if isinstance(client_id, str):
+            if client_id not in self._pool_of_client:
+                found = find_pool_of_client(self._emulator, client_id)
+                if found is None:
+                    return None
+                self._pool_of_client[client_id] = found
+            return self._pool_of_client[client_id]
+        token = body.get("AccessToken")
+        return pool_of_token(token) if isinstance(token, str) else None
+
+    def _is_case_insensitive(self, pool_id: str) -> bool:
+        if pool_id not in self._case_insensitive:
+            try:
+                pool = self._emulator.call(
+                    COGNITO, "DescribeUserPool", {"UserPoolId": pool_id}
+                )["UserPool"]
+            except EmulatorCallError as exc:
+                if exc.code != "ResourceNotFoundException":
+                    raise
+                return False
+            configuration = pool.get("UsernameConfiguration") or {}
+            self._case_insensitive[pool_id] = (
+                configuration.get("CaseSensitive") is False
+            )
+        return self._case_insensitive[pool_id]
+
+
 class PostConfirmationTrigger:
     """Emulator hook that does what Cognito does after a confirmation.
 
@@ -369,7 +511,7 @@ class PostConfirmationTrigger:
             user_pool_id, client_id = str(body["UserPoolId"]), NO_CLIENT
         else:
             client_id = str(body["ClientId"])
-            found = self._pool_of_client(client_id)
+            found = find_pool_of_client(self._emulator, client_id)
             if found is None:
                 return response
             user_pool_id = found
@@ -442,21 +584,3 @@ class PostConfirmationTrigger:
                 f"PostConfirmation failed with error {exc.error_message}.",
             )
         return response
-
-    def _pool_of_client(self, client_id: str) -> str | None:
-        listing = self._emulator.call(
-            COGNITO, "ListUserPools", {"MaxResults": _PAGE_SIZE}
-        )
-        for pool in listing.get("UserPools", []):
-            try:
-                self._emulator.call(
-                    COGNITO,
-                    "DescribeUserPoolClient",
-                    {"UserPoolId": pool["Id"], "ClientId": client_id},
-                )
-            except EmulatorCallError as exc:
-                if exc.code != "ResourceNotFoundException":
-                    raise
-                continue
-            return str(pool["Id"])
-        return None

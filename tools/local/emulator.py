@@ -9,6 +9,8 @@
 - response hooks run after moto has responded, which is how the local
   post-confirmation trigger runs (moto stores Cognito triggers but never invokes
   them);
+- rewriters change each request before guards, moto, journal and hooks receive it,
+  which is how the usernames sent to a case-insensitive user pool are lowercased;
 - guards reject requests before moto receives them: requests that would reset or
   reseed moto behind the journal's back, and sign-ins that moto would not check.
 
@@ -108,10 +110,28 @@ class EmulatorRequest:
         return target.startswith(COGNITO_TARGET_PREFIX)
 
     def json(self) -> dict[str, Any]:
-        document = json.loads(self.body) if self.body else {}
+        """Return the body's JSON object, or {} for a body that is not one."""
+        try:
+            document = json.loads(self.body) if self.body else {}
+        except ValueError:
+            return {}
         return document if isinstance(document, dict) else {}
 
+    def with_json(self, document: Mapping[str, Any]) -> EmulatorRequest:
+        """Return a copy of this request with another JSON body."""
+        headers = {
+            name: value
+            for name, value in self.headers.items()
+            if name.lower() != "content-length"
+        }
+        body = json.dumps(document).encode()
+        return EmulatorRequest(self.method, self.path, self.query, headers, body)
 
+
+# A rewriter receives each request first and returns the request to process, itself
+# if unchanged. The journal stores the rewritten request, and replay rewrites each
+# entry again, so a rewriter must return a rewritten request unchanged.
+RequestRewriter = Callable[[EmulatorRequest], EmulatorRequest]
 # A hook receives each request and moto's response and returns the response to send.
 ResponseHook = Callable[[EmulatorRequest, RawResponse], RawResponse]
 # A guard receives each request before moto does. A response it returns is sent in
@@ -191,6 +211,7 @@ class Emulator:
     def __init__(self, region: str, journal: Journal | None) -> None:
         make_kms_keys_replayable()
         self.region = region
+        self.rewriters: list[RequestRewriter] = []
         self.hooks: list[ResponseHook] = []
         self.guards: list[RequestGuard] = [reject_moto_api_writes]
         self._journal = journal
@@ -204,22 +225,27 @@ class Emulator:
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         body = read_body(environ)
-        request = EmulatorRequest(
+        received = EmulatorRequest(
             method=str(environ.get("REQUEST_METHOD", "GET")),
             path=str(environ.get("PATH_INFO", "")),
             query=str(environ.get("QUERY_STRING", "")),
             headers=request_headers(environ),
             body=body,
         )
+        request = self._rewrite(received)
         rejection = self._check_guards(request)
         if rejection is not None:
             return rejection.send(start_response)
-        response = self._apply(request, lambda: call_app(self._moto, environ), None)
+        if request is received:
+            response = self._apply(request, lambda: call_app(self._moto, environ), None)
+        else:
+            response = self._apply(request, lambda: self._dispatch(request), None)
         return self._run_hooks(request, response).send(start_response)
 
     def handle(self, request: EmulatorRequest, seed: int | None = None) -> RawResponse:
-        """Process a request built in this process through guards, journal and
-        hooks."""
+        """Process a request built in this process through rewriters, guards,
+        journal and hooks."""
+        request = self._rewrite(request)
         rejection = self._check_guards(request)
         if rejection is not None:
             return rejection
@@ -261,8 +287,8 @@ class Emulator:
         return dict(document)
 
     def replay(self, entries: Iterable[JournalEntry]) -> ReplayReport:
-        """Apply journal entries to moto in order, without guards, journal or
-        hooks."""
+        """Apply journal entries to moto in order, through the rewriters but without
+        guards, journal or hooks."""
         applied = rejected = 0
         with _totp_validation_off():
             for entry in entries:
@@ -273,8 +299,11 @@ class Emulator:
         return ReplayReport(applied, rejected)
 
     def _replay_entry(self, entry: JournalEntry) -> bool:
-        request = EmulatorRequest(
-            entry.method, entry.path, entry.query, entry.headers, entry.body
+        # Rewritten here too, for entries stored before a rewriter was added.
+        request = self._rewrite(
+            EmulatorRequest(
+                entry.method, entry.path, entry.query, entry.headers, entry.body
+            )
         )
         with self._lock:
             mock_random.seed(entry.seed)
@@ -324,6 +353,11 @@ class Emulator:
                         },
                     )
         return response
+
+    def _rewrite(self, request: EmulatorRequest) -> EmulatorRequest:
+        for rewriter in self.rewriters:
+            request = rewriter(request)
+        return request
 
     def _check_guards(self, request: EmulatorRequest) -> RawResponse | None:
         for guard in self.guards:

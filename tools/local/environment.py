@@ -22,6 +22,7 @@ from tools.local.cognito import (
     DEMO_PASSWORD,
     AuthIds,
     PostConfirmationTrigger,
+    UsernameNormalizer,
     ensure_demo_user,
     ensure_user_pool,
     reject_unchecked_srp,
@@ -142,6 +143,7 @@ class LocalEnvironment:
         """
         journal = self._reservation.journal
         emulator = Emulator(settings.region, journal)
+        emulator.rewriters.append(UsernameNormalizer(emulator))
         report = emulator.replay(journal.entries())
         if report.rejected:
             logger.warning(

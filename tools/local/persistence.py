@@ -33,6 +33,8 @@ logger = logging.getLogger("pfmon.local.persistence")
 
 JOURNAL_FILE = "journal.jsonl"
 LOCK_FILE = "lock"
+# The command-line option and the environment variable that set the data directory.
+DATA_DIR_OPTIONS = "--data-dir or PFMON_LOCAL_DATA_DIR"
 
 # Actions that never change state, by name prefix or full name. Anything else that
 # succeeds is journaled, so an action missing here only costs journal space.
@@ -78,6 +80,16 @@ class JournalError(Exception):
 
 class DataDirLockedError(JournalError):
     """Another local environment uses the same data directory."""
+
+
+class DataDirUnusableError(JournalError):
+    """The data directory is not a directory, cannot be created or is not writable."""
+
+    def __init__(self, data_dir: Path, problem: str) -> None:
+        super().__init__(
+            f"data directory {data_dir} {problem}. Choose another directory with "
+            f"{DATA_DIR_OPTIONS}."
+        )
 
 
 @dataclass(frozen=True)
@@ -180,9 +192,10 @@ class Journal:
 
     def open(self, reset: bool = False) -> None:
         """Lock the data directory, then empty the journal (reset) or drop a torn
-        last line. Raise DataDirLockedError if another process holds the lock."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        lock_file = (self.data_dir / LOCK_FILE).open("a+")
+        last line. Raise DataDirUnusableError if the directory cannot hold the lock
+        file, DataDirLockedError if another process holds the lock, and JournalError
+        if the journal file cannot be opened."""
+        lock_file = self._open_lock_file()
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -192,7 +205,7 @@ class Journal:
             raise DataDirLockedError(
                 f"data directory {self.data_dir} is in use by another local "
                 f"environment (pid {owner}). Stop it, or choose another directory "
-                "with --data-dir."
+                f"with {DATA_DIR_OPTIONS}."
             ) from exc
         lock_file.seek(0)
         lock_file.truncate()
@@ -200,14 +213,34 @@ class Journal:
         lock_file.flush()
         self._lock_file = lock_file
 
-        if reset and self.path.exists():
-            self.path.unlink()
-            _fsync_directory(self.data_dir)
-        self._drop_torn_tail()
-        created = not self.path.exists()
-        self._file = self.path.open("ab")
-        if created:
-            _fsync_directory(self.data_dir)
+        try:
+            if reset and self.path.exists():
+                self.path.unlink()
+                _fsync_directory(self.data_dir)
+            self._drop_torn_tail()
+            created = not self.path.exists()
+            self._file = self.path.open("ab")
+            if created:
+                _fsync_directory(self.data_dir)
+        except OSError as exc:
+            self.close()
+            raise JournalError(
+                f"failed to open journal {self.path}: {exc.strerror or exc}"
+            ) from exc
+
+    def _open_lock_file(self) -> IO[str]:
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise DataDirUnusableError(self.data_dir, "is not a directory")
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = f"cannot be created ({exc.strerror or exc})"
+            raise DataDirUnusableError(self.data_dir, problem) from exc
+        try:
+            return (self.data_dir / LOCK_FILE).open("a+")
+        except OSError as exc:
+            problem = f"is not writable ({exc.strerror or exc})"
+            raise DataDirUnusableError(self.data_dir, problem) from exc
 
     def close(self) -> None:
         if self._file is not None:

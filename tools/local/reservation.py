@@ -51,7 +51,8 @@ class Reservation:
     def acquire(self) -> None:
         """Bind the emulator and API ports, then lock and open the journal.
 
-        Raises PortInUseError or DataDirLockedError, holding nothing afterwards.
+        Raises PortInUseError or JournalError (DataDirLockedError and
+        DataDirUnusableError among them), holding nothing afterwards.
         """
         try:
             self.bind(self.options.emulator)

@@ -21,6 +21,8 @@ from tools.local.wsgi import WsgiApp
 HOST = "127.0.0.1"
 # How often a serving thread checks for a stop request.
 _POLL_SECONDS = 0.1
+# Maximum length of an error message logged for a request, in characters.
+_MAX_LOGGED_CHARS = 200
 
 logger = logging.getLogger("pfmon.local.http")
 
@@ -37,10 +39,33 @@ class PortInUseError(Exception):
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that logs each request at DEBUG through `logging`."""
+    """Request handler that logs through `logging`: each request at DEBUG, and each
+    error response that http.server sends itself at INFO."""
+
+    # The version assumed until the request line is parsed. With http.server's
+    # default, HTTP/0.9, the 400 for an unparsable request line has no status line
+    # and no headers, only the HTML body. HTTP/0.9 requests (no version) are
+    # served as HTTP/1.0.
+    default_request_version = "HTTP/1.0"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # http.server rejects a request line it cannot parse (400) or one longer than
+        # 65536 bytes (414) before it sets `command` and `path`, and log_error has
+        # already logged the reason. Reading `path` then would raise AttributeError.
+        if not getattr(self, "command", None):
+            return
         logger.debug("%s %s %s", self.command, self.path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # The message can quote the whole rejected request line.
+        message = format % args
+        if len(message) > _MAX_LOGGED_CHARS:
+            message = message[:_MAX_LOGGED_CHARS] + "..."
+        logger.info(
+            "HTTP request failed: %s",
+            message,
+            extra={"client": self.client_address[0]},
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)

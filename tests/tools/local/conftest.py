@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -233,6 +234,22 @@ def http(
             return HttpResult(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as exc:
         return HttpResult(exc.code, dict(exc.headers), exc.read())
+
+
+# A request line that http.server cannot parse, and one longer than the 65536 bytes
+# it reads.
+GARBAGE = b"GARBAGE\r\n\r\n"
+LONG_URI = b"GET /entries?cursor=" + b"A" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def raw_exchange(port: int, payload: bytes) -> bytes:
+    """Send raw bytes to 127.0.0.1:port; return every byte until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(payload)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,8 +6,10 @@ post-confirmation function would get, or makes the function fail.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,14 @@ from moto import mock_aws
 from tools.local.cognito import (
     NO_CLIENT,
     PostConfirmationTrigger,
+    UsernameNormalizer,
+    lowercase_usernames,
+    pool_of_token,
     reject_unchecked_srp,
 )
 from tools.local.emulator import Emulator, EmulatorCallError, EmulatorRequest
 from tools.local.lambda_runtime import InvocationError
+from tools.local.persistence import Journal
 
 REGION = "us-east-1"
 FUNCTION = "pfmon-post-confirmation-dev"
@@ -219,3 +225,213 @@ def test_other_flows_pass(flow: str) -> None:
         reject_unchecked_srp(cognito_request("InitiateAuth", {"AuthFlow": flow}))
         is None
     )
+
+
+def test_lowercase_usernames_fields() -> None:
+    body = {
+        "ClientId": "Client-A",
+        "Username": "Ann@Example.COM",
+        "Password": "Mixed-Case-1",
+        "AuthParameters": {"USERNAME": "ANN@example.com", "PASSWORD": "Pw-A"},
+        "ChallengeResponses": {"USERNAME": "Ann@example.com", "ANSWER": "Ab"},
+        "UserAttributes": [
+            {"Name": "email", "Value": "Ann@Example.com"},
+            {"Name": "name", "Value": "Ann"},
+        ],
+    }
+    assert lowercase_usernames(body) == {
+        "ClientId": "Client-A",
+        "Username": "ann@example.com",
+        "Password": "Mixed-Case-1",
+        "AuthParameters": {"USERNAME": "ann@example.com", "PASSWORD": "Pw-A"},
+        "ChallengeResponses": {"USERNAME": "ann@example.com", "ANSWER": "Ab"},
+        "UserAttributes": [
+            {"Name": "email", "Value": "ann@example.com"},
+            {"Name": "name", "Value": "Ann"},
+        ],
+    }
+    # The input is left as it was.
+    assert body["Username"] == "Ann@Example.COM"
+
+
+def test_pool_of_token_reads_issuer() -> None:
+    payload = base64.urlsafe_b64encode(
+        json.dumps(
+            {"iss": f"https://cognito-idp.{REGION}.amazonaws.com/pool_1"}
+        ).encode()
+    ).rstrip(b"=")
+    assert pool_of_token(f"e30.{payload.decode()}.sig") == "pool_1"
+    assert pool_of_token("not-a-token") is None
+
+
+def create_pool(emulator: Emulator, case_sensitive: bool) -> tuple[str, str]:
+    pool = emulator.call(
+        "cognito-idp",
+        "CreateUserPool",
+        {
+            "PoolName": f"case-sensitive-{case_sensitive}",
+            "UsernameAttributes": ["email"],
+            "UsernameConfiguration": {"CaseSensitive": case_sensitive},
+            "AutoVerifiedAttributes": ["email"],
+        },
+    )["UserPool"]["Id"]
+    client = emulator.call(
+        "cognito-idp",
+        "CreateUserPoolClient",
+        {
+            "UserPoolId": pool,
+            "ClientName": "web",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"],
+        },
+    )["UserPoolClient"]["ClientId"]
+    return str(pool), str(client)
+
+
+def password_sign_in(emulator: Emulator, client: str, email: str) -> dict[str, Any]:
+    result = emulator.call(
+        "cognito-idp",
+        "InitiateAuth",
+        {
+            "ClientId": client,
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD},
+        },
+    )
+    return dict(result["AuthenticationResult"])
+
+
+def user_attributes(emulator: Emulator, pool: str, username: str) -> dict[str, str]:
+    user = emulator.call(
+        "cognito-idp", "AdminGetUser", {"UserPoolId": pool, "Username": username}
+    )
+    return {item["Name"]: item["Value"] for item in user["UserAttributes"]}
+
+
+@pytest.fixture
+def normalizing() -> Iterator[Emulator]:
+    """An emulator whose requests pass through the username normalizer."""
+    with mock_aws():
+        emulator = Emulator(REGION, None)
+        emulator.rewriters.append(UsernameNormalizer(emulator))
+        yield emulator
+
+
+def test_any_case_is_one_user(normalizing: Emulator) -> None:
+    # GIVEN a user who signed up with capitals in a case-insensitive pool
+    pool, client = create_pool(normalizing, case_sensitive=False)
+    sub = sign_up(normalizing, client, "Ann@Example.COM")
+    # THEN the same address in other capitals cannot sign up again
+    with pytest.raises(EmulatorCallError) as caught:
+        sign_up(normalizing, client, "ann@example.com")
+    assert caught.value.code == "UsernameExistsException"
+    # AND every call accepts the address in any capitals
+    normalizing.call(
+        "cognito-idp",
+        "ConfirmSignUp",
+        {"ClientId": client, "Username": "ANN@EXAMPLE.COM", "ConfirmationCode": "1"},
+    )
+    tokens = password_sign_in(normalizing, client, "aNN@exAMPLE.com")
+    assert "IdToken" in tokens
+    assert user_attributes(normalizing, pool, "ANN@example.com")["sub"] == sub
+    # AND the address is stored in lower case
+    assert user_attributes(normalizing, pool, sub)["email"] == "ann@example.com"
+
+
+def test_forgot_password_any_case(normalizing: Emulator) -> None:
+    pool, client = create_pool(normalizing, case_sensitive=False)
+    sign_up(normalizing, client, "bo@example.com")
+    normalizing.call(
+        "cognito-idp",
+        "AdminConfirmSignUp",
+        {"UserPoolId": pool, "Username": "BO@example.com"},
+    )
+    normalizing.call(
+        "cognito-idp",
+        "ForgotPassword",
+        {"ClientId": client, "Username": "Bo@Example.com"},
+    )
+    normalizing.call(
+        "cognito-idp",
+        "ConfirmForgotPassword",
+        {
+            "ClientId": client,
+            "Username": "BO@EXAMPLE.COM",
+            "ConfirmationCode": "1",
+            "Password": "Changed-Pass-2",
+        },
+    )
+    result = normalizing.call(
+        "cognito-idp",
+        "InitiateAuth",
+        {
+            "ClientId": client,
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {
+                "USERNAME": "bo@example.com",
+                "PASSWORD": "Changed-Pass-2",
+            },
+        },
+    )
+    assert "IdToken" in result["AuthenticationResult"]
+
+
+def test_update_email_lowercased(normalizing: Emulator) -> None:
+    # GIVEN a signed-in user who changes the address with an access token
+    pool, client = create_pool(normalizing, case_sensitive=False)
+    sub = sign_up(normalizing, client, "cy@example.com")
+    normalizing.call(
+        "cognito-idp", "AdminConfirmSignUp", {"UserPoolId": pool, "Username": sub}
+    )
+    token = password_sign_in(normalizing, client, "cy@example.com")["AccessToken"]
+    normalizing.call(
+        "cognito-idp",
+        "UpdateUserAttributes",
+        {
+            "AccessToken": token,
+            "UserAttributes": [{"Name": "email", "Value": "Cy.New@Example.com"}],
+        },
+    )
+    assert user_attributes(normalizing, pool, sub)["email"] == "cy.new@example.com"
+
+
+def test_case_sensitive_pool_untouched(normalizing: Emulator) -> None:
+    # GIVEN a pool created case-sensitive
+    pool, client = create_pool(normalizing, case_sensitive=True)
+    # THEN two capitalizations are two users, stored as sent
+    first = sign_up(normalizing, client, "Dee@Example.com")
+    second = sign_up(normalizing, client, "dee@example.com")
+    assert first != second
+    assert user_attributes(normalizing, pool, first)["email"] == "Dee@Example.com"
+
+
+def test_journal_stores_lowercase(tmp_path: Path) -> None:
+    with mock_aws(), Journal(tmp_path) as journal:
+        emulator = Emulator(REGION, journal)
+        emulator.rewriters.append(UsernameNormalizer(emulator))
+        _pool, client = create_pool(emulator, case_sensitive=False)
+        sign_up(emulator, client, "Eve@Example.com")
+        (entry,) = [
+            stored
+            for stored in journal.entries()
+            if stored.headers["X-Amz-Target"].endswith(".SignUp")
+        ]
+    assert json.loads(entry.body)["Username"] == "eve@example.com"
+    assert "Content-Length" not in entry.headers
+
+
+def test_replay_lowercases_old_entries(tmp_path: Path) -> None:
+    # GIVEN a journal written without the normalizer, with a capitalized sign-up
+    with mock_aws(), Journal(tmp_path) as journal:
+        emulator = Emulator(REGION, journal)
+        pool, client = create_pool(emulator, case_sensitive=False)
+        sub = sign_up(emulator, client, "Flo@Example.com")
+    # WHEN a start with the normalizer replays it
+    with mock_aws(), Journal(tmp_path) as journal:
+        emulator = Emulator(REGION, None)
+        emulator.rewriters.append(UsernameNormalizer(emulator))
+        report = emulator.replay(journal.entries())
+        attributes = user_attributes(emulator, pool, "FLO@example.com")
+    # THEN the user is found in any capitals, with the same sub
+    assert report.rejected == 0
+    assert attributes["sub"] == sub
+    assert attributes["email"] == "flo@example.com"

@@ -18,6 +18,9 @@ from botocore.exceptions import ClientError
 from moto.cognitoidp.utils import cognito_totp
 
 from tests.tools.local.conftest import (
+    GARBAGE,
+    LONG_URI,
+    PASSWORD,
     RunningEnvironment,
     aws_client,
     bearer,
@@ -25,6 +28,7 @@ from tests.tools.local.conftest import (
     forge_token,
     http,
     id_token_claims,
+    raw_exchange,
     sign_in,
     sign_up,
     unique_email,
@@ -116,6 +120,85 @@ def test_demo_login_works(local_env: RunningEnvironment) -> None:
     token = result["AuthenticationResult"]["IdToken"]
     response = http(f"{endpoints.api_url}/profile", headers=bearer(token))
     assert response.json()["email"] == endpoints.demo_email
+
+
+def test_demo_login_any_case(local_env: RunningEnvironment) -> None:
+    endpoints = local_env.endpoints
+    result = cognito_client(endpoints).initiate_auth(
+        ClientId=endpoints.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": endpoints.demo_email.upper(),
+            "PASSWORD": endpoints.demo_password,
+        },
+    )
+    assert "IdToken" in result["AuthenticationResult"]
+
+
+def test_email_case_insensitive(local_env: RunningEnvironment) -> None:
+    # GIVEN a user who signs up with capitals in the address
+    endpoints = local_env.endpoints
+    cognito = cognito_client(endpoints)
+    email = unique_email("Mixed").replace("@example.com", "@Example.COM")
+    lower = email.lower()
+    sub = cognito.sign_up(
+        ClientId=endpoints.client_id,
+        Username=email,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )["UserSub"]
+    # WHEN the address signs up again in lower case
+    with pytest.raises(ClientError) as caught:
+        cognito.sign_up(ClientId=endpoints.client_id, Username=lower, Password=PASSWORD)
+    # THEN the pool has that user already
+    assert caught.value.response["Error"]["Code"] == "UsernameExistsException"
+
+    # WHEN the user confirms in capitals and signs in in lower case
+    cognito.confirm_sign_up(
+        ClientId=endpoints.client_id, Username=email.upper(), ConfirmationCode="1"
+    )
+    token = sign_in(endpoints, lower)["IdToken"]
+    # THEN it is the same user, and the trigger stored the address in lower case
+    profile = http(f"{endpoints.api_url}/profile", headers=bearer(token)).json()
+    assert profile["userId"] == sub
+    assert profile["email"] == lower
+
+    # WHEN the user resets the password, in other capitals each time
+    new_password = "Local-Reset-2026"
+    cognito.forgot_password(ClientId=endpoints.client_id, Username=email)
+    cognito.confirm_forgot_password(
+        ClientId=endpoints.client_id,
+        Username=email.upper(),
+        ConfirmationCode="1",
+        Password=new_password,
+    )
+    # THEN the new password signs in
+    result = cognito.initiate_auth(
+        ClientId=endpoints.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": lower, "PASSWORD": new_password},
+    )
+    assert "IdToken" in result["AuthenticationResult"]
+
+
+@pytest.mark.parametrize(
+    ("server", "path", "expected"),
+    [("api_url", "/profile", 401), ("emulator_url", "/", 200)],
+)
+def test_malformed_requests_answered(
+    local_env: RunningEnvironment, server: str, path: str, expected: int
+) -> None:
+    # GIVEN a request line that cannot be parsed and one that is too long
+    url = getattr(local_env.endpoints, server)
+    port = int(url.rsplit(":", 1)[1])
+    garbage = raw_exchange(port, GARBAGE)
+    long_uri = raw_exchange(port, LONG_URI)
+    # THEN each gets its error status, and the server goes on serving
+    assert garbage.startswith(b"HTTP/1.1 400 ")
+    assert long_uri.startswith(b"HTTP/1.1 414 ")
+    assert http(url + path).status == expected
+    # socketserver prints this line before the traceback of a failed request.
+    assert "Exception occurred during processing" not in local_env.log()
 
 
 def assert_unauthorized(env: RunningEnvironment, headers: dict[str, str]) -> str:

@@ -152,3 +152,16 @@ def test_data_dir_in_use(local_env: RunningEnvironment) -> None:
     assert result.returncode == 2
     assert "is in use by another local environment" in result.stderr
     assert local_env.process.poll() is None
+
+
+def test_data_dir_is_file(tmp_path: Path) -> None:
+    # GIVEN a data directory option that names a file
+    path = tmp_path / "README.md"
+    path.write_text("not a directory\n")
+    result = run_cli(path, "--emulator-port", "0", "--api-port", "0")
+    # THEN the start stops with one line that names the option, the path and why
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: data directory {path} is not a directory. Choose another "
+        "directory with --data-dir or PFMON_LOCAL_DATA_DIR.\n"
+    )

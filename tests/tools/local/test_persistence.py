@@ -8,6 +8,7 @@ import pytest
 
 from tools.local.persistence import (
     DataDirLockedError,
+    DataDirUnusableError,
     Journal,
     JournalEntry,
     JournalError,
@@ -72,6 +73,41 @@ def test_lock_released_on_close(tmp_path: Path) -> None:
     first.close()
     with Journal(tmp_path) as second:
         assert list(second.entries()) == []
+
+
+def test_data_dir_is_file(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    path.write_text("not a directory\n")
+    with pytest.raises(DataDirUnusableError) as caught:
+        Journal(path).open()
+    assert str(caught.value) == (
+        f"data directory {path} is not a directory. Choose another directory with "
+        "--data-dir or PFMON_LOCAL_DATA_DIR."
+    )
+
+
+def test_data_dir_not_creatable(tmp_path: Path) -> None:
+    # GIVEN a directory path whose parent is a file
+    (tmp_path / "file").write_text("")
+    path = tmp_path / "file" / "data"
+    with pytest.raises(DataDirUnusableError) as caught:
+        Journal(path).open()
+    assert str(caught.value) == (
+        f"data directory {path} cannot be created (Not a directory). Choose another "
+        "directory with --data-dir or PFMON_LOCAL_DATA_DIR."
+    )
+
+
+def test_journal_open_failure_unlocks(tmp_path: Path) -> None:
+    # GIVEN a directory where the journal file should be
+    (tmp_path / "journal.jsonl").mkdir()
+    with pytest.raises(JournalError) as caught:
+        Journal(tmp_path).open()
+    assert str(tmp_path / "journal.jsonl") in str(caught.value)
+    # THEN the failed open released the lock
+    (tmp_path / "journal.jsonl").rmdir()
+    with Journal(tmp_path) as journal:
+        assert list(journal.entries()) == []
 
 
 def test_reset_empties_journal(tmp_path: Path) -> None:
