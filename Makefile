@@ -9,10 +9,10 @@ STACK ?=
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint lint-workflows typecheck plan readme-table local demo clean
+.PHONY: help venv test lint lint-workflows typecheck plan readme-table openapi local demo clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ plan: $(STAMP) ## Print what STACK=<dev|test|prod> would create, offline; no STA
 
 readme-table: $(STAMP) ## Rewrite the tier table in README.md from the program
 	$(BIN)/python -m tools.plan --update-readme
+
+openapi: $(STAMP) ## Rewrite docs/openapi.json from the route table and the request models
+	$(BIN)/python -m tools.openapi --write
 
 local: $(STAMP) ## Run the back end on 127.0.0.1 (API 5200, emulator 5100); ARGS=--reset starts empty
 	$(BIN)/python -m tools.local $(ARGS)

@@ -1,8 +1,8 @@
 """Date bounds in the query strings of GET /entries and GET /statistics.
 
-A date bound becomes a time in the caller's time zone. Dates outside 1970 to 2099
-are rejected with 400 on the parameter, because the day after 9999-12-31, or midnight
-of 0001-01-01 east of UTC, overflowed Python's datetime and answered 500.
+A date bound becomes a time in the caller's time zone, and Python's datetime raises
+OverflowError for the day after 9999-12-31 or for midnight of 0001-01-01 east of UTC.
+So a date outside 1970 to 2099 is rejected with 400 on the parameter, not a 500.
 """
 
 from __future__ import annotations
