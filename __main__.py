@@ -1,7 +1,7 @@
 """PFMON stack: the four components built once from the validated stack settings.
 
 Order matters because of two cycles. The Cognito pool needs the post-confirmation
-function, and the HTTP API's JWT authorizer needs the pool; the site's config.json
+function, and the HTTP API's JWT authorizer needs the pool. The site's config.json
 needs the API URL, and the API's CORS rule needs the site's origin. So ApiFunctions
 builds its functions first and serves the HTTP API once the pool and the site exist,
 and StaticSite publishes config.json last.

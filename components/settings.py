@@ -279,7 +279,7 @@ _KMS_KEY = re.compile(
     r"|arn:aws(?:-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,64})$"
 )
 _TOKEN_VALIDITY = re.compile(r"^(\d{1,4})([mh])$")
-# The CLI passes a YAML boolean of a stack file as "true" or "false"; the mock runtime
+# The CLI passes a YAML boolean of a stack file as "true" or "false". The mock runtime
 # passes Python's "True" or "False", so the case is ignored.
 _TRUE = {"true"}
 _FALSE = {"false"}
@@ -557,7 +557,7 @@ def _table_adoption(reader: _Reader, value: str, entry: str) -> TableAdoption:
 def build_settings(values: Mapping[str, str], stack: str, region: str) -> StackSettings:
     """Validate raw config strings (keys without namespace) and build the settings.
 
-    `values` holds the declared defaults overlaid with the stack's own values, as the
+    `values` contains the declared defaults overlaid with the stack's own values, as the
     Pulumi CLI passes them to the program. Raises `ConfigError` on the first bad value.
     """
     reader = _Reader(values, stack)

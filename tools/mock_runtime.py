@@ -307,7 +307,7 @@ def stack_config(
 ) -> dict[str, str]:
     """Return the config the CLI would pass: declared defaults, then the stack file.
 
-    `overrides` holds extra `key: value` pairs (namespace optional) applied last, as
+    `overrides` contains extra `key: value` pairs (namespace optional) applied last, as
     `pulumi config set` would.
     """
     values = _declared_defaults()
