@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +9,9 @@ import pytest
 from moto import mock_aws
 
 from tests.tools.migrate.helpers import PROJECT, REGION
+from tools.migrate import bench
 from tools.migrate.aws import Endpoint, client
 from tools.migrate.sample_data import create_tables
-
-# How long a moto server may take to start (it imports every service).
-SERVER_START_SECONDS = 30.0
 
 
 @pytest.fixture(autouse=True)
@@ -54,34 +47,8 @@ def tables_created(dynamodb: Any) -> Any:
     return dynamodb
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
     """Run a moto server on 127.0.0.1 in its own process; yield its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with bench.moto_server() as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
