@@ -62,7 +62,11 @@ PROFILE = FunctionSpec(
     description="GET and PUT of the caller's profile",
     memory_mb=256,
     timeout_seconds=10,
-    access=(TableAccess(tables.USER_PROFILES, READ + WRITE),),
+    access=(
+        TableAccess(tables.USER_PROFILES, READ + WRITE),
+        # PUT reads the account that defaultAccountId names, to check it.
+        TableAccess(tables.ACCOUNT_DATA, READ),
+    ),
 )
 POST_CONFIRMATION = FunctionSpec(
     family="post-confirmation",

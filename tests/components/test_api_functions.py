@@ -41,7 +41,10 @@ UPDATE = "dynamodb:UpdateItem"
 DELETE = "dynamodb:DeleteItem"
 # The contract of each role: (table suffix, actions, index access) per function.
 TABLE_ACCESS: dict[str, list[tuple[str, list[str], bool]]] = {
-    "profile": [("UserProfiles", [GET, PUT, UPDATE], False)],
+    "profile": [
+        ("UserProfiles", [GET, PUT, UPDATE], False),
+        ("AccountData", [GET], False),
+    ],
     "post-confirmation": [("UserProfiles", [PUT], False)],
     "accounts": [("AccountData", [GET, QUERY, PUT, UPDATE], False)],
     "entries": [

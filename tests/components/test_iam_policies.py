@@ -65,6 +65,12 @@ def test_profile_policy_exact() -> None:
                 "Resource": [TABLE_ARNS["UserProfiles"]],
             },
             {
+                "Sid": "DynamoDbAccountData",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem"],
+                "Resource": [TABLE_ARNS["AccountData"]],
+            },
+            {
                 "Sid": "WriteOwnLogGroup",
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -8,16 +8,19 @@ from typing import Any
 
 import pytest
 
-from pfmon_api.data import user_profiles
+from pfmon_api.data import dynamodb, user_profiles
 from pfmon_api.handlers import profile
 from pfmon_api.logic import profiles
 from tests.functions.events import USER_A, USER_B, HttpResult, http_event, invoke
+from tests.functions.journal_requests import account_request, create_account
 
 SETTINGS: dict[str, Any] = {
     "displayName": "Alice Trader",
     "baseCurrency": "EUR",
     "timeZone": "Europe/Berlin",
-    "defaultAccountId": "acc-1",
+    # PUT rejects the id of an account that does not exist, so only TestDefaultAccount
+    # sends ids, of accounts it creates first.
+    "defaultAccountId": None,
     "preferences": {"theme": "dark", "compact": True, "riskPercent": Decimal("0.5")},
 }
 
@@ -302,6 +305,94 @@ class TestPutProfile:
         read_a = get_profile()
         assert read_a.body["displayName"] == SETTINGS["displayName"]
         assert read_a.body["version"] == 2
+
+
+@pytest.mark.usefixtures("table_names")
+class TestDefaultAccount:
+    def test_own_account_accepted(self) -> None:
+        account_id = create_account()
+        get_profile()
+
+        result = put_profile({**SETTINGS, "defaultAccountId": account_id, "version": 1})
+
+        assert result.status == 200
+        assert result.body["defaultAccountId"] == account_id
+        assert get_profile().body["defaultAccountId"] == account_id
+
+    def test_null_accepted(self) -> None:
+        get_profile()
+
+        result = put_profile({**SETTINGS, "defaultAccountId": None, "version": 1})
+
+        assert result.status == 200
+        assert result.body["defaultAccountId"] is None
+
+    def test_unknown_account_is_400(self, profiles_table: Any) -> None:
+        get_profile()
+        before = profiles_table.get_item(Key={"userId": USER_A})["Item"]
+
+        result = put_profile({**SETTINGS, "defaultAccountId": "acc-1", "version": 1})
+
+        assert result.status == 400
+        assert error_of(result)["code"] == "ValidationError"
+        assert error_of(result)["field"] == "defaultAccountId"
+        assert "acc-1" in error_of(result)["message"]
+        assert "GET /accounts" in error_of(result)["message"]
+        assert profiles_table.get_item(Key={"userId": USER_A})["Item"] == before
+
+    def test_other_users_account_is_400(self, profiles_table: Any) -> None:
+        # GIVEN an account of user B
+        account_id = create_account(sub=USER_B)
+        get_profile()
+        before = profiles_table.get_item(Key={"userId": USER_A})["Item"]
+
+        # WHEN user A makes it A's default
+        result = put_profile({**SETTINGS, "defaultAccountId": account_id, "version": 1})
+
+        # THEN the error is the one for an unknown id and A's profile is unchanged
+        assert result.status == 400
+        assert error_of(result)["field"] == "defaultAccountId"
+        assert "is not one of your accounts" in error_of(result)["message"]
+        assert profiles_table.get_item(Key={"userId": USER_A})["Item"] == before
+
+    def test_archived_account_is_400(self, profiles_table: Any) -> None:
+        # GIVEN an archived account of the caller
+        account_id = create_account()
+        archived = account_request("POST", account_id, suffix="/archive")
+        assert archived.body["archived"] is True
+        get_profile()
+        before = profiles_table.get_item(Key={"userId": USER_A})["Item"]
+
+        # WHEN the caller makes it the default
+        result = put_profile({**SETTINGS, "defaultAccountId": account_id, "version": 1})
+
+        # THEN the request is rejected and the profile is unchanged
+        assert result.status == 400
+        assert error_of(result)["code"] == "ValidationError"
+        assert error_of(result)["field"] == "defaultAccountId"
+        assert "archived" in error_of(result)["message"]
+        assert profiles_table.get_item(Key={"userId": USER_A})["Item"] == before
+
+    def test_check_is_one_get_item(self, table_names: dict[str, str]) -> None:
+        # The profile function's IAM policy allows only GetItem on AccountData.
+        account_id = create_account()
+        get_profile()
+        calls: list[tuple[str, str]] = []
+
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            calls.append((model.name, params.get("TableName", "")))
+
+        events = dynamodb.dynamodb_resource().meta.client.meta.events
+        events.register("provide-client-params.dynamodb", record)
+        try:
+            put_profile({**SETTINGS, "defaultAccountId": account_id, "version": 1})
+        finally:
+            events.unregister("provide-client-params.dynamodb", record)
+
+        accounts_table = table_names["AccountData"]
+        assert [call for call in calls if call[1] == accounts_table] == [
+            ("GetItem", accounts_table)
+        ]
 
 
 @pytest.mark.usefixtures("table_names")

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime
 
 from pfmon_api import errors
-from pfmon_api.data import user_profiles
+from pfmon_api.data import account_data, user_profiles
 from pfmon_api.models.base import format_timestamp
 from pfmon_api.models.profile import (
     DEFAULT_CURRENCY,
@@ -83,12 +83,32 @@ def create_profile_on_sign_up(user_id: str, email: str | None, now: datetime) ->
 def update_profile(user_id: str, update: ProfileUpdate, now: datetime) -> Profile:
     """Replace the editable fields of the user's profile if `update.version` is current.
 
-    Raises `ConflictError` when the stored version differs, and `NotFoundError` when the
-    user has no profile.
+    Raises `ValidationError` on field defaultAccountId when it is not null and names no
+    account of the user or an archived one, `ConflictError` when the stored version
+    differs, and `NotFoundError` when the user has no profile.
     """
+    if update.default_account_id is not None:
+        _check_default_account(user_id, update.default_account_id)
     return user_profiles.update_settings(
         user_id,
         settings=update,
         expected_version=update.version,
         updated_at=format_timestamp(now),
     )
+
+
+def _check_default_account(user_id: str, account_id: str) -> None:
+    # The key contains the caller's id, so another user's account is not found.
+    account = account_data.get_account(user_id, account_id)
+    if account is None:
+        raise errors.ValidationError(
+            f"defaultAccountId {account_id} is not one of your accounts: choose an id "
+            "from GET /accounts or send null",
+            field="defaultAccountId",
+        )
+    if account.archived:
+        raise errors.ValidationError(
+            f"defaultAccountId {account_id} names an archived account: choose an "
+            "account that is not archived or send null",
+            field="defaultAccountId",
+        )
