@@ -201,7 +201,8 @@ DisplayName = Annotated[
 ]
 CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
 TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
-# The accounts routes generate account ids, so this only bounds their shape.
+# The accounts routes generate account ids, so the model only bounds their shape; the
+# profile logic checks that the account is the caller's and not archived.
 AccountId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Preferences = Annotated[dict[str, PreferenceValue], PlainValidator(_parse_preferences)]
 Version = Annotated[int, Field(ge=1)]
@@ -221,8 +222,8 @@ class ProfileUpdate(ProfileSettings):
     """Body of PUT /profile: every editable field, replacing the stored ones.
 
     `version` is the version the client read, and the update fails with 409 when the
-    stored profile has changed since. `defaultAccountId` must be present but may be
-    null.
+    stored profile has changed since. `defaultAccountId` must be present and either
+    null or one of the caller's accounts that is not archived.
     """
 
     version: Version
