@@ -7,15 +7,13 @@ decoded values in which a repeated name carries its values joined by commas.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from pydantic_core import PydanticCustomError
 
 from pfmon_api import errors
 from pfmon_api.models.accounts import ACCOUNT_ID_PATTERN
 from pfmon_api.models.fields import (
-    EARLIEST_TIME,
-    LATEST_TIME,
     check_single_line,
     parse_iso_date,
     parse_timestamp,
@@ -68,20 +66,14 @@ def parse_date(parameters: Mapping[str, str], name: str) -> date | None:
     text = parameters.get(name)
     if text is None:
         return None
+    # parse_iso_date keeps the date within 1970 to 2099. A date bound becomes a time
+    # in the caller's time zone, and datetime overflows past 9999-12-31 in UTC.
     try:
-        value = parse_iso_date(text)
+        return parse_iso_date(text)
     except PydanticCustomError as exc:
         raise errors.ValidationError(
             f"invalid {name} {text[:40]!r}: {exc.message()}", field=name
         ) from exc
-    # A date bound becomes a time in the caller's time zone, and datetime overflows
-    # past 9999-12-31 or before year 1 in UTC. Times are limited to these years too.
-    first, last = EARLIEST_TIME.date(), LATEST_TIME.date() - timedelta(days=1)
-    if not first <= value <= last:
-        raise errors.ValidationError(
-            f"invalid {name} {text!r}: use a date from {first} to {last}", field=name
-        )
-    return value
 
 
 def parse_moment_or_date(
