@@ -1,8 +1,8 @@
 """PFMON's CrossGuard policy pack, run by `pulumi preview --policy-pack policy`.
 
 The Pulumi CLI starts this file with the stack's config in PULUMI_CONFIG and the stack
-name in PULUMI_STACK, so the pack knows the environment before it registers its
-policies: every rule is mandatory in prod, and dev and test relax the rules listed in
+name in PULUMI_STACK, so the pack reads the environment before it registers its
+policies. Every rule is mandatory in prod, and dev and test relax the rules listed in
 `pfmon_rules.enforcement.TIER_RELAXATIONS` to advisory.
 """
 

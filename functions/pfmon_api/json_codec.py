@@ -16,9 +16,9 @@ from typing import Any
 from pfmon_api import errors
 
 BODY_FIELD = "body"
-# The longest number literal a request body may contain. Every number field of the API
-# fits in far fewer characters (DynamoDB keeps 38 digits), and the bound keeps int()
-# below Python's limit of 4300 digits for converting text to an integer.
+# Maximum length of a number literal in a request body. Every number field of the API
+# fits in far fewer characters, because DynamoDB keeps 38 digits. The bound also keeps
+# int() below Python's limit of 4300 digits for converting text to an integer.
 MAX_NUMBER_LENGTH = 100
 # Error messages quote at most this many characters of a duplicate key.
 MAX_QUOTED_KEY = 40
@@ -158,9 +158,9 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
         if key in document:
-            shown = key if len(key) <= MAX_QUOTED_KEY else f"{key[:MAX_QUOTED_KEY]}..."
+            quoted = key if len(key) <= MAX_QUOTED_KEY else f"{key[:MAX_QUOTED_KEY]}..."
             raise _RejectedDocumentError(
-                f"request body is not valid JSON: duplicate key {shown!r}"
+                f"request body is not valid JSON: duplicate key {quoted!r}"
             )
         document[key] = value
     return document

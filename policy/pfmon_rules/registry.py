@@ -22,7 +22,7 @@ from pulumi_policy import (
 
 @dataclass(frozen=True)
 class Finding:
-    """What is wrong with a resource and how to fix it, as full sentences."""
+    """A problem found in a resource and its fix, both as full sentences."""
 
     problem: str
     fix: str

@@ -3,8 +3,8 @@
 The documents are the JSON strings in the recorded inputs: IAM policies, role trust
 policies, KMS key policies, the S3 bucket policy and SNS topic policies if any. Each
 stack is linted as its stack file defines it and again with its CI roles
-(`DeployAccess`, config as `tests/policy/access.py` sets it). parliament (with its
-community auditors, all offline) reviews each document, and explicit checks cover what
+(`DeployAccess`, config as `tests/policy/access.py` sets it). parliament, with its
+community auditors, reviews each document offline. Explicit checks cover what
 parliament rates LOW or does not flag: wildcard actions, Resource "*" on actions that
 have a resource type, privilege-escalation actions, trust policies, and writes by the
 preview role.

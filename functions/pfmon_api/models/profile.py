@@ -201,7 +201,7 @@ DisplayName = Annotated[
 ]
 CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
 TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
-# The accounts routes generate account ids, so the model only bounds their shape; the
+# The accounts routes generate account ids, so the model only bounds their shape. The
 # profile logic checks that the account is the caller's and not archived.
 AccountId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Preferences = Annotated[dict[str, PreferenceValue], PlainValidator(_parse_preferences)]
